@@ -1,0 +1,53 @@
+# costgate — build, demo and test. `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/costgate
+GOBIN ?= $(shell $(GO) env GOPATH)/bin
+STATICCHECK := $(GOBIN)/staticcheck
+STATICCHECK_VERSION ?= v0.8.2
+# Packages whose tests run with -race (kept to those where it fits CI time).
+RACE_PKGS ?= ./gate/...
+
+.PHONY: help build demo test fmt-check vet staticcheck unit race fuzz bench e2e clean tools
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build bin/costgate
+	$(GO) build -o $(BIN) ./cmd/costgate
+
+demo: build ## check the bundled sample plans with the default policies
+	@./scripts/demo.sh
+
+test: fmt-check vet staticcheck unit race ## everything CI runs
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^bench/') 2>/dev/null); \
+	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+race:
+	$(GO) test -count=1 -race $(RACE_PKGS)
+
+fuzz: ## run the fuzz tests for a while each
+	$(GO) test ./gate -run '^$$' -fuzz FuzzLoadPlan -fuzztime 60s
+
+bench: ## Go benchmarks of the gate
+	$(GO) test ./gate -run '^$$' -bench . -benchmem
+
+e2e: ## slow end-to-end tests with tools built from source (not in CI)
+	@./scripts/e2e.sh
+
+clean:
+	rm -rf bin

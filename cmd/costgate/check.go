@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/spf13/cobra"
+
+	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/gate"
+)
+
+// checkParams are the flags of `costgate check`.
+type checkParams struct {
+	plan              string
+	policyPaths       []string
+	noDefaultPolicies bool
+	dataFiles         []string
+	format            string
+	out               string
+	tfDir             string
+	context           []string
+	failOnWarn        bool
+	regoVersion       string
+	noColor           bool
+	maxPlanMiB        int64
+}
+
+func newCheckCmd(a *app) *cobra.Command {
+	p := &checkParams{}
+	cmd := &cobra.Command{
+		Use:   "check [PLAN.json | -]",
+		Short: "Judge a Terraform plan against the policies",
+		Long: `check reads the output of ` + "`terraform show -json PLAN`" + ` (or tofu show -json),
+builds the Rego input document, evaluates the default policy library and
+any --policy directories, applies waivers, and prints the decision.
+
+PLAN is a file, or - (the default) for standard input. UTF-8 with or
+without a byte order mark and UTF-16 with a byte order mark are accepted.
+
+Exit codes: 0 allowed (warnings allowed unless --fail-on-warn), 1 denied,
+2 usage, input, config or policy error (nothing is evaluated).`,
+		Example: `  terraform plan -out tfplan && terraform show -json tfplan > plan.json
+  costgate check plan.json
+  costgate check --format github plan.json
+  costgate check --format markdown --out comment.md --tf-dir . plan.json
+  terraform show -json tfplan | costgate check --policy ./policy -`,
+		Args: cobra.MaximumNArgs(1),
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			p.plan = "-"
+			if len(args) == 1 {
+				p.plan = args[0]
+			}
+			return p.validate()
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd.Context(), a, p)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&p.policyPaths, "policy", nil, "extra policy file or directory of .rego files (repeatable)")
+	f.BoolVar(&p.noDefaultPolicies, "no-default-policies", false, "leave out the embedded default policy library")
+	f.StringArrayVar(&p.dataFiles, "data", nil, "JSON or YAML file merged into data.costgate.config (repeatable)")
+	f.StringVarP(&p.format, "format", "f", "text", "output format: "+strings.Join(gate.Formats(), ", "))
+	f.StringVarP(&p.out, "out", "o", "", "also write the output to this file")
+	f.StringVar(&p.tfDir, "tf-dir", "", "Terraform source directory, to report file:line of each resource")
+	f.StringArrayVar(&p.context, "context", nil, "context key=value for input.context (repeatable), e.g. team=payments")
+	f.BoolVar(&p.failOnWarn, "fail-on-warn", false, "exit 1 when there are warnings")
+	f.StringVar(&p.regoVersion, "rego-version", "v1", "Rego version of --policy files: v1 or v0")
+	f.BoolVar(&p.noColor, "no-color", false, "no colour in text output (also NO_COLOR)")
+	f.Int64Var(&p.maxPlanMiB, "max-plan-size", gate.MaxPlanSize>>20, "largest plan to read, in MiB")
+	return cmd
+}
+
+func (p *checkParams) validate() error {
+	if _, err := gate.NewFormatter(p.format, gate.FormatOptions{}); err != nil {
+		return usageErr("--format: %v", err)
+	}
+	if _, err := parseRegoVersion(p.regoVersion); err != nil {
+		return err
+	}
+	if _, err := parseContext(p.context); err != nil {
+		return err
+	}
+	if p.maxPlanMiB <= 0 {
+		return usageErr("--max-plan-size must be positive")
+	}
+	return nil
+}
+
+func parseRegoVersion(s string) (ast.RegoVersion, error) {
+	switch s {
+	case "v1", "1", "":
+		return ast.RegoV1, nil
+	case "v0", "0":
+		return ast.RegoV0, nil
+	}
+	return ast.RegoUndefined, usageErr("--rego-version %q: use v1 or v0", s)
+}
+
+func parseContext(kvs []string) (map[string]string, error) {
+	m := gate.ContextFromEnv(os.Getenv)
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, usageErr("--context %q: use key=value", kv)
+		}
+		m[strings.TrimSpace(k)] = v
+	}
+	return m, nil
+}
+
+// loadEngine reads the config and compiles the policies.
+func loadEngine(ctx context.Context, a *app, policyPaths, dataFiles []string, noDefault bool, regoVersion string) (*gate.Engine, *loadedConfig, error) {
+	cfg, err := loadConfig(a.configPath, dataFiles)
+	if err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	rv, err := parseRegoVersion(regoVersion)
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := gate.New(ctx, gate.Options{
+		PolicyPaths:       policyPaths,
+		NoDefaultPolicies: noDefault,
+		RegoVersion:       rv,
+		Config:            cfg.Data,
+		Waivers:           cfg.Waivers,
+		Severities:        cfg.Severities,
+	})
+	if err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	return eng, cfg, nil
+}
+
+// readPlanArg reads PLAN or stdin.
+func readPlanArg(a *app, path string, maxMiB int64) (*gate.Plan, error) {
+	var r io.Reader = a.stdin
+	name := path
+	if path == "-" {
+		name = "<stdin>"
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("read plan: %w", err)}
+		}
+		defer f.Close()
+		r = f
+	}
+	plan, err := gate.ReadPlan(r, name, maxMiB<<20)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return plan, nil
+}
+
+func runCheck(ctx context.Context, a *app, p *checkParams) error {
+	plan, err := readPlanArg(a, p.plan, p.maxPlanMiB)
+	if err != nil {
+		return err
+	}
+	eng, _, err := loadEngine(ctx, a, p.policyPaths, p.dataFiles, p.noDefaultPolicies, p.regoVersion)
+	if err != nil {
+		return err
+	}
+	inOpts := gate.InputOptions{}
+	inOpts.Context, _ = parseContext(p.context)
+	if p.tfDir != "" {
+		idx, err := gate.LoadSources(ctx, p.tfDir)
+		if err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("--tf-dir: %w", err)}
+		}
+		inOpts.Source = idx.Lookup
+	}
+	in := gate.BuildInput(plan, inOpts)
+	d, err := eng.Evaluate(ctx, in)
+	if err != nil {
+		return err
+	}
+	if err := writeDecision(a, p, d); err != nil {
+		return err
+	}
+	deny, warn, _ := d.Counts()
+	switch {
+	case deny > 0:
+		return &exitError{code: exitDeny}
+	case warn > 0 && p.failOnWarn:
+		return &exitError{code: exitDeny}
+	}
+	return nil
+}
+
+func writeDecision(a *app, p *checkParams, d *costgate.Decision) error {
+	color := !p.noColor && p.format == "text" && isTerminal(a.stdout)
+	fm, err := gate.NewFormatter(p.format, gate.FormatOptions{Color: color})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	report := &gate.Report{Decision: d, PlanPath: p.plan, Version: version}
+	var buf bytes.Buffer
+	if err := fm.Format(&buf, report); err != nil {
+		return fmt.Errorf("render %s: %w", p.format, err)
+	}
+	if _, err := a.stdout.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	if p.out != "" {
+		if color {
+			// The file never gets terminal colour.
+			buf.Reset()
+			plain, _ := gate.NewFormatter(p.format, gate.FormatOptions{})
+			if err := plain.Format(&buf, report); err != nil {
+				return fmt.Errorf("render %s: %w", p.format, err)
+			}
+		}
+		if err := writeFileAtomic(p.out, buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes via a temporary file and rename, so a full disk
+// never leaves a half-written report behind.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(dirOf(path), ".costgate-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}

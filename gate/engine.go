@@ -1,0 +1,289 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/costgate/costgate"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// PolicyPaths are extra policy files or directories (--policy).
+	PolicyPaths []string
+	// NoDefaultPolicies leaves out the embedded library.
+	NoDefaultPolicies bool
+	// RegoVersion of the user policies; the zero value means Rego v1.
+	// The embedded library is always v1.
+	RegoVersion ast.RegoVersion
+	// Config is data.costgate.config: the config file merged with --data.
+	Config map[string]any
+	// Waivers exempt findings until they expire.
+	Waivers []costgate.Waiver
+	// Severities lower (or raise) a rule's findings by rule_id.
+	Severities map[string]costgate.Severity
+	// Now is the clock for waiver expiry; nil means time.Now.
+	Now func() time.Time
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Engine evaluates plans against one compiled policy set. It is safe for
+// concurrent use: compile once, evaluate many.
+type Engine struct {
+	pq         rego.PreparedEvalQuery
+	sets       []ruleSet
+	revision   string
+	waivers    []costgate.Waiver
+	severities map[string]costgate.Severity
+	now        func() time.Time
+	log        *slog.Logger
+}
+
+// New loads, parses and compiles the policies. A policy that does not
+// compile is a *PolicyError naming file:row:col.
+func New(ctx context.Context, opts Options) (*Engine, error) {
+	version := opts.RegoVersion
+	if version == ast.RegoUndefined {
+		version = ast.RegoV1
+	}
+	var files []policyFile
+	var mods = map[string]*ast.Module{}
+	if !opts.NoDefaultPolicies {
+		def, err := defaultPolicies()
+		if err != nil {
+			return nil, err
+		}
+		def = nonTest(def)
+		m, err := parsePolicies(def, ast.RegoV1)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, def...)
+		for k, v := range m {
+			mods[k] = v
+		}
+	}
+	user, err := readPolicyPaths(opts.PolicyPaths)
+	if err != nil {
+		return nil, err
+	}
+	user = nonTest(user)
+	m, err := parsePolicies(user, version)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, user...)
+	for k, v := range m {
+		mods[k] = v
+	}
+	sets := findRuleSets(mods)
+	qsrc := queryModule(sets)
+	qmod, err := ast.ParseModuleWithOpts(queryPackage+".rego", qsrc, ast.ParserOptions{RegoVersion: ast.RegoV1})
+	if err != nil {
+		return nil, fmt.Errorf("build query module: %w", err)
+	}
+	config := opts.Config
+	if config == nil {
+		config = map[string]any{}
+	}
+	data, err := jsonRoundTrip(map[string]any{"costgate": map[string]any{"config": config}})
+	if err != nil {
+		return nil, fmt.Errorf("policy data: %w", err)
+	}
+	regoOpts := []func(*rego.Rego){
+		rego.Query("data." + queryPackage + ".findings"),
+		rego.ParsedModule(qmod),
+		rego.Store(inmem.NewFromObject(data)),
+		rego.StrictBuiltinErrors(false),
+	}
+	for _, name := range sortedKeys(mods) {
+		regoOpts = append(regoOpts, rego.ParsedModule(mods[name]))
+	}
+	pq, err := rego.New(regoOpts...).PrepareForEval(ctx)
+	if err != nil {
+		return nil, newPolicyError(err)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Engine{
+		pq:         pq,
+		sets:       sets,
+		revision:   revision(files, config),
+		waivers:    opts.Waivers,
+		severities: opts.Severities,
+		now:        now,
+		log:        log.With("component", "gate"),
+	}, nil
+}
+
+func nonTest(files []policyFile) []policyFile {
+	out := files[:0:0]
+	for _, f := range files {
+		if !f.test {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// jsonRoundTrip normalises YAML-decoded data to what JSON would give.
+func jsonRoundTrip(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Revision identifies the policy set and its data.
+func (e *Engine) Revision() string { return e.revision }
+
+// RuleSets lists the evaluated sets as "package.set".
+func (e *Engine) RuleSets() []string {
+	out := make([]string, len(e.sets))
+	for i, s := range e.sets {
+		out[i] = s.pkg + "." + s.set
+	}
+	return out
+}
+
+// Evaluate judges one input and returns the decision.
+func (e *Engine) Evaluate(ctx context.Context, in *Input) (*costgate.Decision, error) {
+	start := time.Now()
+	value, err := in.Value()
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(value), rego.EvalTime(now))
+	if err != nil {
+		return nil, fmt.Errorf("evaluate policies on %s: %w", in.Plan.Name, err)
+	}
+	sources := make(map[string]string, len(in.Resources))
+	for _, r := range in.Resources {
+		if r.Source != "" {
+			sources[r.Address] = r.Source
+		}
+	}
+	var findings []costgate.Finding
+	if len(rs) > 0 && len(rs[0].Expressions) > 0 {
+		triples, _ := rs[0].Expressions[0].Value.([]any)
+		for _, t := range triples {
+			tr, ok := t.([]any)
+			if !ok || len(tr) != 3 {
+				continue
+			}
+			pkg, _ := tr[0].(string)
+			set, _ := tr[1].(string)
+			f, err := toFinding(pkg, set, tr[2])
+			if err != nil {
+				return nil, err
+			}
+			if f.Source == "" {
+				f.Source = sources[f.Address]
+			}
+			if s, ok := e.severities[f.RuleID]; ok {
+				f.Severity = s
+			}
+			findings = append(findings, f)
+		}
+	}
+	findings = applyWaivers(findings, e.waivers, now)
+	sortFindings(findings)
+	if findings == nil {
+		findings = []costgate.Finding{}
+	}
+	d := &costgate.Decision{
+		Version:        costgate.DecisionVersion,
+		Decision:       costgate.Verdict(findings),
+		Findings:       findings,
+		Summary:        in.Summary,
+		PolicyRevision: e.revision,
+		InputSHA256:    in.Plan.SHA256,
+	}
+	e.log.LogAttrs(ctx, slog.LevelDebug, "evaluated",
+		slog.String("plan", in.Plan.Name), slog.Int("resources", len(in.Resources)),
+		slog.String("decision", string(d.Decision)), slog.Int("findings", len(findings)),
+		slog.Duration("took", time.Since(start)))
+	return d, nil
+}
+
+// toFinding turns one rule result (a string or an object) into a finding.
+func toFinding(pkg, set string, v any) (costgate.Finding, error) {
+	f := costgate.Finding{Package: pkg, RuleID: pkg + "." + set, Severity: costgate.SeverityDeny}
+	if set == "warn" {
+		f.Severity = costgate.SeverityWarn
+	}
+	switch v := v.(type) {
+	case string:
+		f.Message = v
+	case map[string]any:
+		f.Message = firstString(v, "msg", "message")
+		if f.Message == "" {
+			b, _ := json.Marshal(v)
+			f.Message = string(b)
+		}
+		if s := firstString(v, "address", "resource"); s != "" {
+			f.Address = s
+		}
+		if s := firstString(v, "rule_id", "id"); s != "" {
+			f.RuleID = s
+		}
+		if s := firstString(v, "severity"); s != "" {
+			sev, err := costgate.ParseSeverity(s)
+			if err != nil {
+				return f, fmt.Errorf("rule %s.%s: %w", pkg, set, err)
+			}
+			f.Severity = sev
+		}
+		f.Source = firstString(v, "source")
+	default:
+		b, _ := json.Marshal(v)
+		f.Message = string(b)
+	}
+	return f, nil
+}
+
+func firstString(m map[string]any, keys ...string) string {
+	for _, k := range keys {
+		if s, ok := m[k].(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func sortFindings(fs []costgate.Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Address != b.Address {
+			return a.Address < b.Address
+		}
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		return a.Message < b.Message
+	})
+}

@@ -1,0 +1,60 @@
+package gate
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/costgate/costgate"
+)
+
+// Report is what an output format renders: the decision plus where it
+// came from.
+type Report struct {
+	Decision *costgate.Decision
+	// PlanPath is the plan file as the user named it ("-" for stdin).
+	PlanPath string
+	// Version is costgate's version, for SARIF's tool.driver.
+	Version string
+}
+
+// FormatOptions tune a Formatter.
+type FormatOptions struct {
+	// Color enables ANSI colour in the text format.
+	Color bool
+}
+
+// Formatter writes a Report in one output format.
+type Formatter interface {
+	Format(w io.Writer, r *Report) error
+}
+
+type formatterFunc func(w io.Writer, r *Report) error
+
+func (f formatterFunc) Format(w io.Writer, r *Report) error { return f(w, r) }
+
+var formats = map[string]func(FormatOptions) Formatter{}
+
+func registerFormat(name string, f func(FormatOptions) Formatter) {
+	formats[name] = f
+}
+
+// Formats lists the output format names, sorted.
+func Formats() []string {
+	names := make([]string, 0, len(formats))
+	for n := range formats {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// NewFormatter returns the named output format.
+func NewFormatter(name string, opts FormatOptions) (Formatter, error) {
+	f, ok := formats[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown format %q: use one of %s", name, strings.Join(Formats(), ", "))
+	}
+	return f(opts), nil
+}

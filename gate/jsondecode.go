@@ -1,0 +1,458 @@
+package gate
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// maxJSONDepth bounds nesting so that hostile input cannot exhaust the
+// stack; real plans nest a few dozen levels.
+const maxJSONDepth = 10000
+
+// errJSONSyntax marks a document decodeJSON rejects; the caller asks
+// encoding/json for the standard message and position.
+var errJSONSyntax = errors.New("invalid JSON")
+
+// jsonDecoder decodes JSON into map[string]any, []any, string,
+// json.Number, bool and nil, like encoding/json with UseNumber, but in one
+// pass with short strings (keys, types, regions, tag values) interned:
+// plans repeat them thousands of times, so the tree is much smaller and
+// the garbage collector has much less to do.
+type jsonDecoder struct {
+	data   []byte
+	pos    int
+	depth  int
+	intern map[string]string
+	// spans records the byte range of each top-level member's value.
+	spans map[string][2]int
+	// eager names the top-level members decoded into trees; the others
+	// are validated and kept as json.RawMessage (nil: decode everything).
+	eager map[string]bool
+}
+
+// decodeJSON decodes one JSON value that fills data (white space around
+// it allowed). The error is errJSONSyntax wrapped with an offset.
+//
+// With eager non-nil, a top-level object member not named in eager is
+// checked for syntax but not decoded: its value is the json.RawMessage of
+// its bytes, decoded only if something reads it.
+func decodeJSON(data []byte, eager map[string]bool) (any, map[string][2]int, error) {
+	d := &jsonDecoder{data: data, intern: make(map[string]string, 1024), spans: map[string][2]int{}, eager: eager}
+	d.skipSpace()
+	v, err := d.value()
+	if err != nil {
+		return nil, nil, err
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return nil, nil, d.fail("unexpected data after the value")
+	}
+	return v, d.spans, nil
+}
+
+func (d *jsonDecoder) fail(what string) error {
+	return fmt.Errorf("%w at byte %d: %s", errJSONSyntax, d.pos, what)
+}
+
+func (d *jsonDecoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\r', '\n':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) value() (any, error) {
+	if d.pos >= len(d.data) {
+		return nil, d.fail("unexpected end")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		return d.object()
+	case c == '[':
+		return d.array()
+	case c == '"':
+		return d.str()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	}
+	return nil, d.fail("unexpected character")
+}
+
+func (d *jsonDecoder) literal(word string) error {
+	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
+		return d.fail("invalid literal")
+	}
+	d.pos += len(word)
+	return nil
+}
+
+func (d *jsonDecoder) object() (any, error) {
+	d.depth++
+	if d.depth > maxJSONDepth {
+		return nil, d.fail("nested too deeply")
+	}
+	top := d.depth == 1
+	d.pos++ // {
+	m := make(map[string]any, 8)
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		d.depth--
+		return m, nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.fail("expected a member name")
+		}
+		key, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.fail("expected ':'")
+		}
+		d.pos++
+		d.skipSpace()
+		start := d.pos
+		var v any
+		if top && d.eager != nil && !d.eager[key] {
+			err = d.skip()
+			v = json.RawMessage(d.data[start:d.pos])
+		} else {
+			v, err = d.value()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if top {
+			d.spans[key] = [2]int{start, d.pos}
+		}
+		m[key] = v
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.fail("unexpected end in object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			d.depth--
+			return m, nil
+		default:
+			return nil, d.fail("expected ',' or '}'")
+		}
+	}
+}
+
+func (d *jsonDecoder) array() (any, error) {
+	d.depth++
+	if d.depth > maxJSONDepth {
+		return nil, d.fail("nested too deeply")
+	}
+	d.pos++ // [
+	a := make([]any, 0, 4)
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		d.depth--
+		return a, nil
+	}
+	for {
+		d.skipSpace()
+		v, err := d.value()
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, v)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.fail("unexpected end in array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			d.depth--
+			return a, nil
+		default:
+			return nil, d.fail("expected ',' or ']'")
+		}
+	}
+}
+
+// internMax is the longest string that is interned.
+const internMax = 64
+
+func (d *jsonDecoder) str() (string, error) {
+	start := d.pos + 1
+	i := start
+	for i < len(d.data) {
+		c := d.data[i]
+		if c == '"' {
+			b := d.data[start:i]
+			d.pos = i + 1
+			if len(b) <= internMax {
+				if s, ok := d.intern[string(b)]; ok {
+					return s, nil
+				}
+				s := string(b)
+				d.intern[s] = s
+				return s, nil
+			}
+			return string(b), nil
+		}
+		if c == '\\' {
+			return d.escapedStr(start)
+		}
+		if c < 0x20 {
+			d.pos = i
+			return "", d.fail("control character in string")
+		}
+		i++
+	}
+	d.pos = len(d.data)
+	return "", d.fail("unexpected end in string")
+}
+
+// escapedStr finds the end of a string with escapes and lets
+// encoding/json decode it, so escapes behave exactly as there.
+func (d *jsonDecoder) escapedStr(start int) (string, error) {
+	i := start
+	for i < len(d.data) {
+		switch c := d.data[i]; {
+		case c == '\\':
+			i += 2
+			continue
+		case c == '"':
+			var s string
+			if err := json.Unmarshal(d.data[start-1:i+1], &s); err != nil {
+				d.pos = start
+				return "", d.fail("invalid string escape")
+			}
+			d.pos = i + 1
+			return s, nil
+		case c < 0x20:
+			d.pos = i
+			return "", d.fail("control character in string")
+		}
+		i++
+	}
+	d.pos = len(d.data)
+	return "", d.fail("unexpected end in string")
+}
+
+func (d *jsonDecoder) number() (any, error) {
+	start := d.pos
+	i := d.pos
+	if d.data[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(d.data) && d.data[i] == '0':
+		i++
+	case digits() == 0:
+		d.pos = i
+		return nil, d.fail("invalid number")
+	}
+	if i < len(d.data) && d.data[i] == '.' {
+		i++
+		if digits() == 0 {
+			d.pos = i
+			return nil, d.fail("invalid number")
+		}
+	}
+	if i < len(d.data) && (d.data[i] == 'e' || d.data[i] == 'E') {
+		i++
+		if i < len(d.data) && (d.data[i] == '+' || d.data[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			d.pos = i
+			return nil, d.fail("invalid number")
+		}
+	}
+	d.pos = i
+	b := d.data[start:i]
+	if s, ok := d.intern[string(b)]; ok {
+		return json.Number(s), nil
+	}
+	s := string(b)
+	d.intern[s] = s
+	return json.Number(s), nil
+}
+
+// skip checks the syntax of one value and moves past it without
+// building anything.
+func (d *jsonDecoder) skip() error {
+	if d.pos >= len(d.data) {
+		return d.fail("unexpected end")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{', c == '[':
+		return d.skipContainer()
+	case c == '"':
+		return d.skipString()
+	case c == 't':
+		return d.literal("true")
+	case c == 'f':
+		return d.literal("false")
+	case c == 'n':
+		return d.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		_, err := d.number()
+		return err
+	}
+	return d.fail("unexpected character")
+}
+
+// skipContainer walks an object or array iteratively with an explicit
+// stack of closers, checking the grammar as the recursive decoder does.
+func (d *jsonDecoder) skipContainer() error {
+	stack := make([]byte, 0, 32)
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return d.fail("unexpected end")
+		}
+		c := d.data[d.pos]
+		switch c {
+		case '{', '[':
+			if len(stack) >= maxJSONDepth {
+				return d.fail("nested too deeply")
+			}
+			closer := byte('}')
+			if c == '[' {
+				closer = ']'
+			}
+			stack = append(stack, closer)
+			d.pos++
+			d.skipSpace()
+			if d.pos < len(d.data) && d.data[d.pos] == closer {
+				d.pos++
+				stack = stack[:len(stack)-1]
+				break
+			}
+			if closer == '}' {
+				if err := d.skipMemberName(); err != nil {
+					return err
+				}
+			}
+			continue
+		default:
+			if err := d.skip(); err != nil {
+				return err
+			}
+		}
+		// After a value: ',' or the closer of the innermost container.
+		for {
+			if len(stack) == 0 {
+				return nil
+			}
+			d.skipSpace()
+			if d.pos >= len(d.data) {
+				return d.fail("unexpected end")
+			}
+			closer := stack[len(stack)-1]
+			switch d.data[d.pos] {
+			case ',':
+				d.pos++
+				if closer == '}' {
+					d.skipSpace()
+					if err := d.skipMemberName(); err != nil {
+						return err
+					}
+				}
+			case closer:
+				d.pos++
+				stack = stack[:len(stack)-1]
+				continue
+			default:
+				return d.fail("expected ',' or a closing bracket")
+			}
+			break
+		}
+	}
+}
+
+func (d *jsonDecoder) skipMemberName() error {
+	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		return d.fail("expected a member name")
+	}
+	if err := d.skipString(); err != nil {
+		return err
+	}
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+		return d.fail("expected ':'")
+	}
+	d.pos++
+	return nil
+}
+
+func (d *jsonDecoder) skipString() error {
+	i := d.pos + 1
+	for i < len(d.data) {
+		switch c := d.data[i]; {
+		case c == '"':
+			d.pos = i + 1
+			return nil
+		case c == '\\':
+			if i+1 >= len(d.data) {
+				d.pos = i
+				return d.fail("unexpected end in string")
+			}
+			switch d.data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(d.data) || !isHex4(d.data[i+2:i+6]) {
+					d.pos = i
+					return d.fail("invalid \\u escape")
+				}
+				i += 6
+			default:
+				d.pos = i
+				return d.fail("invalid string escape")
+			}
+			continue
+		case c < 0x20:
+			d.pos = i
+			return d.fail("control character in string")
+		}
+		i++
+	}
+	d.pos = len(d.data)
+	return d.fail("unexpected end in string")
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
