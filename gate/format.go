@@ -58,3 +58,15 @@ func NewFormatter(name string, opts FormatOptions) (Formatter, error) {
 	}
 	return f(opts), nil
 }
+
+// shortMessage drops a leading "ADDRESS: " from a finding's message for
+// formats that already show the address beside it (policies write the
+// address into the message so that it reads well on its own elsewhere).
+func shortMessage(f costgate.Finding) string {
+	if f.Address != "" {
+		if rest, ok := strings.CutPrefix(f.Message, f.Address+": "); ok && rest != "" {
+			return rest
+		}
+	}
+	return f.Message
+}

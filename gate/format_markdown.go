@@ -61,7 +61,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 				yes = "yes"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", markdownCode(ruleIDOrDefault(f)), markdownResource(f),
-				markdownText(f.Message), markdownText(string(f.Severity)), yes)
+				markdownText(shortMessage(f)), markdownText(string(f.Severity)), yes)
 		}
 		writeMarkdownOmitted(&b, len(findings), 5)
 		b.WriteString("\n")

@@ -345,3 +345,22 @@ func TestFormatMarkdownTableCells(t *testing.T) {
 		}
 	}
 }
+
+func TestShortMessage(t *testing.T) {
+	tests := map[string]struct {
+		f    costgate.Finding
+		want string
+	}{
+		"prefix dropped":   {costgate.Finding{Address: "aws_s3_bucket.a", Message: "aws_s3_bucket.a: missing tag"}, "missing tag"},
+		"other address":    {costgate.Finding{Address: "aws_s3_bucket.a", Message: "aws_s3_bucket.ab: missing tag"}, "aws_s3_bucket.ab: missing tag"},
+		"no address":       {costgate.Finding{Message: "plan-wide"}, "plan-wide"},
+		"nothing after it": {costgate.Finding{Address: "x", Message: "x: "}, "x: "},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := shortMessage(tc.f); got != tc.want {
+				t.Errorf("shortMessage = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

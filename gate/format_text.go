@@ -62,7 +62,7 @@ func writeText(w io.Writer, r *Report, color bool) error {
 			}
 			var b strings.Builder
 			b.WriteString("  " + paint(code, marker) + " " + paint(ansiBold, oneLine(ruleIDOrDefault(f))) + "  ")
-			b.WriteString(strings.ReplaceAll(stripControl(f.Message), "\n", "\n"+strings.Repeat(" ", 10)))
+			b.WriteString(strings.ReplaceAll(stripControl(shortMessage(f)), "\n", "\n"+strings.Repeat(" ", 10)))
 			if f.Source != "" {
 				b.WriteString(paint(ansiDim, " ("+oneLine(f.Source)+")"))
 			}

@@ -203,10 +203,26 @@ func mergeData(dst, src map[string]any) {
 	}
 }
 
+var typeErrRE = regexp.MustCompile(`cannot unmarshal (\w+) into Go struct field \w+\.(\S+) of type (\S+)`)
+
 func cleanYAMLError(err error) string {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
 	msg = strings.TrimPrefix(msg, "error unmarshaling JSON: while decoding JSON: ")
+	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		msg = "unknown key " + rest + " (known keys: tags, compute, rules, waivers, params, store)"
+	}
+	msg = strings.TrimPrefix(msg, "json: ")
+	if m := typeErrRE.FindStringSubmatch(msg); m != nil {
+		want := m[3]
+		switch {
+		case strings.HasPrefix(want, "[]"):
+			want = "a list"
+		case strings.HasPrefix(want, "map["):
+			want = "a mapping"
+		}
+		msg = fmt.Sprintf("%s: expected %s, got %s", m[2], want, m[1])
+	}
 	return msg
 }
 
