@@ -169,23 +169,46 @@ func (e *Engine) RuleSets() []string {
 	return out
 }
 
-// Evaluate judges one input and returns the decision.
+// Evaluate judges one plan input and returns the decision.
 func (e *Engine) Evaluate(ctx context.Context, in *Input) (*costgate.Decision, error) {
-	start := time.Now()
 	value, err := in.Value()
 	if err != nil {
 		return nil, err
-	}
-	now := e.now()
-	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(value), rego.EvalTime(now))
-	if err != nil {
-		return nil, fmt.Errorf("evaluate policies on %s: %w", in.Plan.Name, err)
 	}
 	sources := make(map[string]string, len(in.Resources))
 	for _, r := range in.Resources {
 		if r.Source != "" {
 			sources[r.Address] = r.Source
 		}
+	}
+	d, err := e.EvaluateValue(ctx, value, EvalMeta{Name: in.Plan.Name, InputSHA256: in.Plan.SHA256, Sources: sources})
+	if err != nil {
+		return nil, err
+	}
+	d.Summary = in.Summary
+	return d, nil
+}
+
+// EvalMeta describes an input document that is not a plan (an admission
+// request, say) for EvaluateValue.
+type EvalMeta struct {
+	// Name names the input in errors and logs.
+	Name string
+	// InputSHA256 is recorded in the decision.
+	InputSHA256 string
+	// Sources maps addresses to file:line for findings without a source.
+	Sources map[string]string
+}
+
+// EvaluateValue judges any input document with the same rules, waivers
+// and severities as Evaluate. The webhooks use it for inputs such as
+// input.kubernetes; the decision's Summary is left zero.
+func (e *Engine) EvaluateValue(ctx context.Context, input ast.Value, meta EvalMeta) (*costgate.Decision, error) {
+	start := time.Now()
+	now := e.now()
+	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(now))
+	if err != nil {
+		return nil, fmt.Errorf("evaluate policies on %s: %w", meta.Name, err)
 	}
 	var findings []costgate.Finding
 	if len(rs) > 0 && len(rs[0].Expressions) > 0 {
@@ -202,7 +225,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (*costgate.Decision, e
 				return nil, err
 			}
 			if f.Source == "" {
-				f.Source = sources[f.Address]
+				f.Source = meta.Sources[f.Address]
 			}
 			if s, ok := e.severities[f.RuleID]; ok {
 				f.Severity = s
@@ -219,14 +242,12 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (*costgate.Decision, e
 		Version:        costgate.DecisionVersion,
 		Decision:       costgate.Verdict(findings),
 		Findings:       findings,
-		Summary:        in.Summary,
 		PolicyRevision: e.revision,
-		InputSHA256:    in.Plan.SHA256,
+		InputSHA256:    meta.InputSHA256,
 	}
 	e.log.LogAttrs(ctx, slog.LevelDebug, "evaluated",
-		slog.String("plan", in.Plan.Name), slog.Int("resources", len(in.Resources)),
-		slog.String("decision", string(d.Decision)), slog.Int("findings", len(findings)),
-		slog.Duration("took", time.Since(start)))
+		slog.String("input", meta.Name), slog.String("decision", string(d.Decision)),
+		slog.Int("findings", len(findings)), slog.Duration("took", time.Since(start)))
 	return d, nil
 }
 

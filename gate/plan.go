@@ -312,13 +312,3 @@ func checkPlanShape(obj map[string]any, name string) error {
 	}
 	return nil
 }
-
-// typeError translates terraform-json's decode errors.
-func typeError(text []byte, name string, err error) error {
-	var ute *json.UnmarshalTypeError
-	if errors.As(err, &ute) {
-		e := posError(text, name, ute.Offset, fmt.Sprintf("%s: expected %s, got JSON %s", ute.Field, ute.Type, ute.Value), showHint)
-		return e
-	}
-	return &InputError{Name: name, Offset: -1, Msg: err.Error(), Hint: showHint}
-}

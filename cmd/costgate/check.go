@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -176,7 +177,7 @@ func runCheck(ctx context.Context, a *app, p *checkParams) error {
 		if err != nil {
 			return &exitError{code: exitUsage, err: fmt.Errorf("--tf-dir: %w", err)}
 		}
-		inOpts.Source = idx.Lookup
+		inOpts.Source = sourceFunc(p.tfDir, idx)
 	}
 	in := gate.BuildInput(plan, inOpts)
 	d, err := eng.Evaluate(ctx, in)
@@ -252,4 +253,18 @@ func dirOf(path string) string {
 		return path[:i+1]
 	}
 	return "."
+}
+
+// sourceFunc reports sources relative to the working directory (usually
+// the repository root), so that CI annotations land on the right file
+// when --tf-dir names a subdirectory.
+func sourceFunc(tfDir string, idx *gate.SourceIndex) func(string) string {
+	base := filepath.Clean(tfDir)
+	return func(address string) string {
+		src := idx.Lookup(address)
+		if src == "" || base == "." {
+			return src
+		}
+		return filepath.ToSlash(filepath.Join(base, src))
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -203,6 +204,20 @@ func mergeData(dst, src map[string]any) {
 	}
 }
 
+// configKeys lists Config's top-level keys from its json tags, so the
+// message stays true as sections are added.
+func configKeys() []string {
+	t := reflect.TypeOf(Config{})
+	keys := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 var typeErrRE = regexp.MustCompile(`cannot unmarshal (\w+) into Go struct field \w+\.(\S+) of type (\S+)`)
 
 func cleanYAMLError(err error) string {
@@ -210,7 +225,7 @@ func cleanYAMLError(err error) string {
 	msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
 	msg = strings.TrimPrefix(msg, "error unmarshaling JSON: while decoding JSON: ")
 	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		msg = "unknown key " + rest + " (known keys: tags, compute, rules, waivers, params, store)"
+		msg = "unknown key " + rest + " (known top-level keys: " + strings.Join(configKeys(), ", ") + ")"
 	}
 	msg = strings.TrimPrefix(msg, "json: ")
 	if m := typeErrRE.FindStringSubmatch(msg); m != nil {

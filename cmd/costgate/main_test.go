@@ -177,3 +177,28 @@ func TestHelpIsComplete(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckTFDirSources(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "infra/main.tf", "provider \"aws\" {}\n\nresource \"aws_sqs_queue\" \"q\" {\n  name = \"q\"\n}\n")
+	planJSON := `{"format_version":"1.2","resource_changes":[{"address":"aws_sqs_queue.q","mode":"managed","type":"aws_sqs_queue","name":"q",
+	 "provider_name":"registry.terraform.io/hashicorp/aws","change":{"actions":["create"],"before":null,"after":{"name":"q","tags":null,"tags_all":{}},"after_unknown":{}}}]}`
+	cfg := writeFile(t, dir, "c.yaml", "tags:\n  required: [team]\n")
+	code, stdout, stderr := runCLI(t, planJSON, "check", "--config", cfg, "--format", "github", "--tf-dir", filepath.Join(dir, "infra"), "-")
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := "file=" + filepath.ToSlash(filepath.Join(dir, "infra", "main.tf")) + ",line=3"
+	if !strings.Contains(stdout, want) {
+		t.Errorf("annotation lacks %q:\n%s", want, stdout)
+	}
+}
+
+func TestUnknownConfigKeyListsKnownKeys(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "c.yaml", "tagz: {}\n")
+	code, _, stderr := runCLI(t, "", "check", "--config", cfg, plan("aws_delete_only.json"))
+	if code != 2 || !strings.Contains(stderr, "tags") || !strings.Contains(stderr, "waivers") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}

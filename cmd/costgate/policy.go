@@ -101,7 +101,7 @@ input.context. Use it when writing policies.`,
 				if err != nil {
 					return &exitError{code: exitUsage, err: fmt.Errorf("--tf-dir: %w", err)}
 				}
-				opts.Source = idx.Lookup
+				opts.Source = sourceFunc(p.tfDir, idx)
 			}
 			b, err := gate.BuildInput(plan, opts).JSON()
 			if err != nil {
