@@ -40,7 +40,11 @@ type Options struct {
 // Engine evaluates plans against one compiled policy set. It is safe for
 // concurrent use: compile once, evaluate many.
 type Engine struct {
-	pq         rego.PreparedEvalQuery
+	pq rego.PreparedEvalQuery
+	// slim is set when only the embedded library is loaded: resources
+	// then carry before/after/after_unknown only for valueTypes.
+	slim       bool
+	valueTypes map[string]bool
 	sets       []ruleSet
 	revision   string
 	waivers    []costgate.Waiver
@@ -113,6 +117,14 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, newPolicyError(err)
 	}
+	var valueTypes map[string]bool
+	slim := len(user) == 0 && !opts.NoDefaultPolicies
+	if slim {
+		if valueTypes, err = declaredValueTypes(ctx, mods, data); err != nil {
+			return nil, err
+		}
+		slim = !valueTypes["*"]
+	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -123,6 +135,8 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	return &Engine{
 		pq:         pq,
+		slim:       slim,
+		valueTypes: valueTypes,
 		sets:       sets,
 		revision:   revision(files, config),
 		waivers:    opts.Waivers,
@@ -130,6 +144,43 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		now:        now,
 		log:        log.With("component", "gate"),
 	}, nil
+}
+
+// declaredValueTypes evaluates the value_types rules of the embedded
+// packages: the resource types whose values the library reads.
+func declaredValueTypes(ctx context.Context, mods map[string]*ast.Module, data map[string]any) (map[string]bool, error) {
+	types := map[string]bool{}
+	opts := []func(*rego.Rego){rego.Store(inmem.NewFromObject(data))}
+	var refs []string
+	for _, name := range sortedKeys(mods) {
+		m := mods[name]
+		opts = append(opts, rego.ParsedModule(m))
+		for _, r := range m.Rules {
+			if r.Head.Name.String() == "value_types" {
+				refs = append(refs, m.Package.Path.String()+".value_types")
+				break
+			}
+		}
+	}
+	for _, ref := range refs {
+		rs, err := rego.New(append(opts, rego.Query(ref))...).Eval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate %s: %w", ref, err)
+		}
+		if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+			continue
+		}
+		list, ok := rs[0].Expressions[0].Value.([]any)
+		if !ok {
+			return nil, fmt.Errorf("%s: want a set of resource types", ref)
+		}
+		for _, t := range list {
+			if s, ok := t.(string); ok {
+				types[s] = true
+			}
+		}
+	}
+	return types, nil
 }
 
 func nonTest(files []policyFile) []policyFile {
@@ -171,7 +222,13 @@ func (e *Engine) RuleSets() []string {
 
 // Evaluate judges one plan input and returns the decision.
 func (e *Engine) Evaluate(ctx context.Context, in *Input) (*costgate.Decision, error) {
-	value, err := in.Value()
+	var value ast.Value
+	var err error
+	if e.slim {
+		value, err = in.slimValue(e.valueTypes)
+	} else {
+		value, err = in.Value()
+	}
 	if err != nil {
 		return nil, err
 	}

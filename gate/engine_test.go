@@ -1,10 +1,13 @@
 package gate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/internal/plangen"
 )
 
 var fixedNow = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
@@ -236,4 +240,82 @@ func TestWaiverGlob(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSlimInputSameFindings checks the fast path: with only the embedded
+// library loaded, the engine leaves out values the library does not read;
+// its findings must be exactly those of the full input document.
+func TestSlimInputSameFindings(t *testing.T) {
+	cfg := map[string]any{
+		"tags": map[string]any{
+			"required":       []any{"team", "cost-center"},
+			"allowed_values": map[string]any{"env": []any{"prod", "dev"}, "DefaultOverride": "^sqs-"},
+		},
+		"compute": map[string]any{"allowed_types": map[string]any{"*": []any{"t3.*", "e2-*"}}},
+	}
+	slim := newEngine(t, Options{Config: cfg})
+	if !slim.slim {
+		t.Fatal("the embedded library alone did not get the slim input")
+	}
+	full := newEngine(t, Options{Config: cfg})
+	full.slim = false
+	var buf bytes.Buffer
+	if err := plangen.Write(&buf, plangen.Options{Resources: 300, Seed: 7, UntaggedPercent: 20}); err != nil {
+		t.Fatal(err)
+	}
+	generated, err := ParsePlan(buf.Bytes(), "generated.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans := []*Plan{generated}
+	for _, path := range fixturePlans(t) {
+		plans = append(plans, loadFixture(t, filepath.Base(path)))
+	}
+	var total int
+	for _, p := range plans {
+		a, b := evaluate(t, slim, p), evaluate(t, full, p)
+		if !reflect.DeepEqual(a.Findings, b.Findings) {
+			t.Errorf("%s: slim findings differ from full:\nslim %+v\nfull %+v", p.Name, a.Findings, b.Findings)
+		}
+		total += len(a.Findings)
+	}
+	if total == 0 {
+		t.Fatal("no findings at all: the comparison proves nothing")
+	}
+	// A user policy switches the fast path off.
+	dir := writeFiles(t, map[string]string{"p.rego": "package costgate.custom\n\nwarn contains \"x\" if false\n"})
+	if e := newEngine(t, Options{Config: cfg, PolicyPaths: []string{dir}}); e.slim {
+		t.Error("slim input with a user policy loaded")
+	}
+}
+
+// TestEmbeddedValueReadersDeclareTypes guards the fast path: an embedded
+// package that reads a resource's before/after/after_unknown must declare
+// value_types, or the slim input would hide those values from it.
+func TestEmbeddedValueReadersDeclareTypes(t *testing.T) {
+	files, err := defaultPolicies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := regexp.MustCompile(`\.(before|after|after_unknown)\b|"(before|after|after_unknown)"`)
+	for _, f := range files {
+		if f.test {
+			continue
+		}
+		if reads.MatchString(stripRegoComments(f.src)) && !strings.Contains(f.src, "\nvalue_types :=") {
+			t.Errorf("%s reads resource values but declares no value_types", f.name)
+		}
+	}
+}
+
+func stripRegoComments(src string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(src, "\n") {
+		if i := strings.Index(line, "#"); i >= 0 {
+			line = line[:i]
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

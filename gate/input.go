@@ -56,6 +56,7 @@ func BuildInput(p *Plan, opts InputOptions) *Input {
 		in.Context = map[string]string{}
 	}
 	defaults := newProviderDefaults(p.Typed)
+	pl := newPlucker()
 	in.Resources = make([]Resource, len(p.Typed.ResourceChanges))
 	for i, rc := range p.Typed.ResourceChanges {
 		r := &in.Resources[i]
@@ -73,7 +74,8 @@ func BuildInput(p *Plan, opts InputOptions) *Input {
 			}
 			r.Action = actionOf(rc.Change.Actions)
 			if rc.Mode == tfjson.ManagedResourceMode {
-				t := effectiveTags(rc, defaults)
+				after, unknown := p.tagValues(pl, i)
+				t := effectiveTags(rc, after, unknown, defaults)
 				r.Taggable, r.TagsKnown, r.Tags = t.taggable, t.known, t.tags
 				r.TagsUnknown = t.unknownKeys()
 			}
@@ -134,13 +136,18 @@ func countAction(s *costgate.Summary, action string) {
 // with input.resources.
 func (in *Input) Value() (ast.Value, error) {
 	var changes *ast.Array
-	if rc, ok := in.Plan.Raw["resource_changes"]; ok && rc != nil {
-		v, err := ast.InterfaceToValue(rc)
+	if raw, ok := in.Plan.Raw["resource_changes"].(json.RawMessage); ok && !isNull(raw) {
+		full, err := decodeRaw(raw)
+		if err != nil {
+			return nil, fmt.Errorf("plan %s: resource_changes: %w", in.Plan.Name, err)
+		}
+		v, err := ast.InterfaceToValue(full)
 		if err != nil {
 			return nil, fmt.Errorf("convert %s resource_changes: %w", in.Plan.Name, err)
 		}
 		changes, _ = v.(*ast.Array)
 	}
+	cache := newTermCache()
 	resources := make([]*ast.Term, len(in.Resources))
 	for i := range in.Resources {
 		var change ast.Object
@@ -151,7 +158,7 @@ func (in *Input) Value() (ast.Value, error) {
 				}
 			}
 		}
-		resources[i] = ast.NewTerm(in.Resources[i].value(change))
+		resources[i] = ast.NewTerm(in.Resources[i].value(cache, change))
 	}
 	plan := make(map[string]any, len(in.Plan.Raw))
 	for k, v := range in.Plan.Raw {
@@ -160,6 +167,37 @@ func (in *Input) Value() (ast.Value, error) {
 	if changes != nil {
 		plan["resource_changes"] = changes
 	}
+	return in.root(plan, resources), nil
+}
+
+// slimValue builds the input document for the embedded library alone:
+// like Value, but before/after/after_unknown are filled only for the
+// given resource types (null for the rest) and input.plan stays wholly
+// lazy. The library reads nothing else, so its findings are the same;
+// what is saved is converting the whole plan into OPA values.
+func (in *Input) slimValue(valueTypes map[string]bool) (ast.Value, error) {
+	cache := newTermCache()
+	resources := make([]*ast.Term, len(in.Resources))
+	for i := range in.Resources {
+		var change ast.Object
+		if r := &in.Resources[i]; valueTypes[r.Type] && i < len(in.Plan.Typed.ResourceChanges) {
+			c, err := in.Plan.ChangeValues(i)
+			if err != nil {
+				return nil, err
+			}
+			v, err := ast.InterfaceToValue(map[string]any{"before": c.Before, "after": c.After, "after_unknown": c.AfterUnknown})
+			if err != nil {
+				return nil, fmt.Errorf("convert %s: %w", r.Address, err)
+			}
+			change = v.(ast.Object)
+		}
+		resources[i] = ast.NewTerm(in.Resources[i].value(cache, change))
+	}
+	return in.root(in.Plan.Raw, resources), nil
+}
+
+// root assembles the lazy top-level object.
+func (in *Input) root(plan map[string]any, resources []*ast.Term) ast.Value {
 	ctx := make([][2]*ast.Term, 0, len(in.Context))
 	for k, v := range in.Context {
 		ctx = append(ctx, [2]*ast.Term{ast.StringTerm(k), ast.StringTerm(v)})
@@ -169,7 +207,7 @@ func (in *Input) Value() (ast.Value, error) {
 		"resources": ast.NewArray(resources...),
 		"summary":   summaryValue(in.Summary),
 		"context":   ast.NewObject(ctx...),
-	}), nil
+	})
 }
 
 func summaryValue(s costgate.Summary) ast.Object {
@@ -184,7 +222,76 @@ func summaryValue(s costgate.Summary) ast.Object {
 	)
 }
 
-func (r *Resource) value(change ast.Object) ast.Object {
+// termCache shares the terms that repeat across resources (types,
+// providers, actions, tag sets): OPA values are immutable, so one term can
+// sit in many objects, and a large plan then costs far fewer allocations.
+type termCache struct {
+	strs map[string]*ast.Term
+	sets map[string]*ast.Term
+	buf  []byte
+}
+
+func newTermCache() *termCache {
+	return &termCache{strs: map[string]*ast.Term{}, sets: map[string]*ast.Term{}}
+}
+
+func (c *termCache) str(s string) *ast.Term {
+	if t, ok := c.strs[s]; ok {
+		return t
+	}
+	t := ast.StringTerm(s)
+	c.strs[s] = t
+	return t
+}
+
+// strings returns an array term of ss, shared between equal lists.
+func (c *termCache) strings(ss []string) *ast.Term {
+	c.buf = c.buf[:0]
+	for _, s := range ss {
+		c.buf = append(c.buf, s...)
+		c.buf = append(c.buf, 0)
+	}
+	if t, ok := c.sets[string(c.buf)]; ok {
+		return t
+	}
+	elems := make([]*ast.Term, len(ss))
+	for i, s := range ss {
+		elems[i] = c.str(s)
+	}
+	t := ast.ArrayTerm(elems...)
+	c.sets[string(c.buf)] = t
+	return t
+}
+
+// tags returns an object term of a tag set, shared between equal sets.
+func (c *termCache) tags(m map[string]*string) *ast.Term {
+	keys := sortedKeys(m)
+	c.buf = append(c.buf[:0], 1)
+	for _, k := range keys {
+		c.buf = append(c.buf, k...)
+		if v := m[k]; v != nil {
+			c.buf = append(c.buf, 0)
+			c.buf = append(c.buf, *v...)
+		}
+		c.buf = append(c.buf, 1)
+	}
+	if t, ok := c.sets[string(c.buf)]; ok {
+		return t
+	}
+	pairs := make([][2]*ast.Term, len(keys))
+	for i, k := range keys {
+		val := ast.NullTerm()
+		if v := m[k]; v != nil {
+			val = c.str(*v)
+		}
+		pairs[i] = [2]*ast.Term{c.str(k), val}
+	}
+	t := ast.ObjectTerm(pairs...)
+	c.sets[string(c.buf)] = t
+	return t
+}
+
+func (r *Resource) value(c *termCache, change ast.Object) ast.Object {
 	field := func(k string) *ast.Term {
 		if change != nil {
 			if t := change.Get(ast.InternedTerm(k)); t != nil {
@@ -192,22 +299,6 @@ func (r *Resource) value(change ast.Object) ast.Object {
 			}
 		}
 		return ast.NullTerm()
-	}
-	actions := make([]*ast.Term, len(r.Actions))
-	for i, a := range r.Actions {
-		actions[i] = ast.StringTerm(a)
-	}
-	tags := make([][2]*ast.Term, 0, len(r.Tags))
-	for k, v := range r.Tags {
-		val := ast.NullTerm()
-		if v != nil {
-			val = ast.StringTerm(*v)
-		}
-		tags = append(tags, [2]*ast.Term{ast.StringTerm(k), val})
-	}
-	unknown := make([]*ast.Term, len(r.TagsUnknown))
-	for i, k := range r.TagsUnknown {
-		unknown[i] = ast.StringTerm(k)
 	}
 	index := ast.NullTerm()
 	switch x := r.Index.(type) {
@@ -220,23 +311,23 @@ func (r *Resource) value(change ast.Object) ast.Object {
 	}
 	return ast.NewObject(
 		[2]*ast.Term{ast.InternedTerm("address"), ast.StringTerm(r.Address)},
-		[2]*ast.Term{ast.InternedTerm("module"), ast.StringTerm(r.Module)},
-		[2]*ast.Term{ast.InternedTerm("type"), ast.StringTerm(r.Type)},
-		[2]*ast.Term{ast.InternedTerm("name"), ast.StringTerm(r.Name)},
+		[2]*ast.Term{ast.InternedTerm("module"), c.str(r.Module)},
+		[2]*ast.Term{ast.InternedTerm("type"), c.str(r.Type)},
+		[2]*ast.Term{ast.InternedTerm("name"), c.str(r.Name)},
 		[2]*ast.Term{ast.InternedTerm("index"), index},
-		[2]*ast.Term{ast.InternedTerm("provider"), ast.StringTerm(r.Provider)},
-		[2]*ast.Term{ast.InternedTerm("provider_config_key"), ast.StringTerm(r.ProviderConfigKey)},
-		[2]*ast.Term{ast.InternedTerm("mode"), ast.StringTerm(r.Mode)},
-		[2]*ast.Term{ast.InternedTerm("actions"), ast.ArrayTerm(actions...)},
-		[2]*ast.Term{ast.InternedTerm("action"), ast.StringTerm(r.Action)},
+		[2]*ast.Term{ast.InternedTerm("provider"), c.str(r.Provider)},
+		[2]*ast.Term{ast.InternedTerm("provider_config_key"), c.str(r.ProviderConfigKey)},
+		[2]*ast.Term{ast.InternedTerm("mode"), c.str(r.Mode)},
+		[2]*ast.Term{ast.InternedTerm("actions"), c.strings(r.Actions)},
+		[2]*ast.Term{ast.InternedTerm("action"), c.str(r.Action)},
 		[2]*ast.Term{ast.InternedTerm("before"), field("before")},
 		[2]*ast.Term{ast.InternedTerm("after"), field("after")},
 		[2]*ast.Term{ast.InternedTerm("after_unknown"), field("after_unknown")},
 		[2]*ast.Term{ast.InternedTerm("taggable"), ast.BooleanTerm(r.Taggable)},
 		[2]*ast.Term{ast.InternedTerm("tags_known"), ast.BooleanTerm(r.TagsKnown)},
-		[2]*ast.Term{ast.InternedTerm("tags"), ast.ObjectTerm(tags...)},
-		[2]*ast.Term{ast.InternedTerm("tags_unknown"), ast.ArrayTerm(unknown...)},
-		[2]*ast.Term{ast.InternedTerm("source"), ast.StringTerm(r.Source)},
+		[2]*ast.Term{ast.InternedTerm("tags"), c.tags(r.Tags)},
+		[2]*ast.Term{ast.InternedTerm("tags_unknown"), c.strings(r.TagsUnknown)},
+		[2]*ast.Term{ast.InternedTerm("source"), c.str(r.Source)},
 	)
 }
 

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +29,9 @@ type jsonDecoder struct {
 	spans map[string][2]int
 	// eager names the top-level members decoded into trees; the others
 	// are validated and kept as json.RawMessage (nil: decode everything).
-	eager map[string]bool
+	// resource_changes is read into changes and kept raw as well.
+	eager   map[string]bool
+	changes []changeLite
 }
 
 // decodeJSON decodes one JSON value that fills data (white space around
@@ -38,9 +41,23 @@ type jsonDecoder struct {
 // checked for syntax but not decoded: its value is the json.RawMessage of
 // its bytes, decoded only if something reads it.
 func decodeJSON(data []byte, eager map[string]bool) (any, map[string][2]int, error) {
+	d, v, err := decodeWith(data, eager)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, d.spans, nil
+}
+
+// decodeWith is decodeJSON returning the decoder, whose changes hold the
+// resource_changes of a plan.
+func decodeWith(data []byte, eager map[string]bool) (*jsonDecoder, any, error) {
 	d := &jsonDecoder{data: data, intern: make(map[string]string, 1024), spans: map[string][2]int{}, eager: eager}
 	d.skipSpace()
-	v, err := d.value()
+	start := inValue
+	if eager != nil {
+		start = inPlan
+	}
+	v, err := d.valueIn(start)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -48,7 +65,7 @@ func decodeJSON(data []byte, eager map[string]bool) (any, map[string][2]int, err
 	if d.pos != len(d.data) {
 		return nil, nil, d.fail("unexpected data after the value")
 	}
-	return v, d.spans, nil
+	return d, v, nil
 }
 
 func (d *jsonDecoder) fail(what string) error {
@@ -66,15 +83,26 @@ func (d *jsonDecoder) skipSpace() {
 	}
 }
 
-func (d *jsonDecoder) value() (any, error) {
+// where says which part of a plan a value is, for the members decoded
+// lazily (as json.RawMessage) in plan mode (eager non-nil).
+type where uint8
+
+const (
+	inValue where = iota // decode everything
+	inPlan               // the top level: members outside eager are raw
+)
+
+func (d *jsonDecoder) value() (any, error) { return d.valueIn(inValue) }
+
+func (d *jsonDecoder) valueIn(w where) (any, error) {
 	if d.pos >= len(d.data) {
 		return nil, d.fail("unexpected end")
 	}
 	switch c := d.data[d.pos]; {
 	case c == '{':
-		return d.object()
+		return d.object(w)
 	case c == '[':
-		return d.array()
+		return d.array(w)
 	case c == '"':
 		return d.str()
 	case c == 't':
@@ -97,7 +125,12 @@ func (d *jsonDecoder) literal(word string) error {
 	return nil
 }
 
-func (d *jsonDecoder) object() (any, error) {
+// member says whether the value of key is decoded inside a w object.
+func (d *jsonDecoder) member(w where, key string) bool {
+	return w != inPlan || d.eager[key]
+}
+
+func (d *jsonDecoder) object(w where) (any, error) {
 	d.depth++
 	if d.depth > maxJSONDepth {
 		return nil, d.fail("nested too deeply")
@@ -128,16 +161,19 @@ func (d *jsonDecoder) object() (any, error) {
 		d.skipSpace()
 		start := d.pos
 		var v any
-		if top && d.eager != nil && !d.eager[key] {
+		if w == inPlan && key == "resource_changes" {
+			d.changes, err = d.changeList()
+			v = json.RawMessage(d.data[start:d.pos])
+		} else if d.member(w, key) {
+			v, err = d.value()
+		} else {
 			err = d.skip()
 			v = json.RawMessage(d.data[start:d.pos])
-		} else {
-			v, err = d.value()
 		}
 		if err != nil {
 			return nil, err
 		}
-		if top {
+		if top && d.spans != nil {
 			d.spans[key] = [2]int{start, d.pos}
 		}
 		m[key] = v
@@ -158,7 +194,7 @@ func (d *jsonDecoder) object() (any, error) {
 	}
 }
 
-func (d *jsonDecoder) array() (any, error) {
+func (d *jsonDecoder) array(w where) (any, error) {
 	d.depth++
 	if d.depth > maxJSONDepth {
 		return nil, d.fail("nested too deeply")
@@ -414,38 +450,51 @@ func (d *jsonDecoder) skipMemberName() error {
 
 func (d *jsonDecoder) skipString() error {
 	i := d.pos + 1
-	for i < len(d.data) {
-		switch c := d.data[i]; {
-		case c == '"':
-			d.pos = i + 1
-			return nil
-		case c == '\\':
-			if i+1 >= len(d.data) {
-				d.pos = i
-				return d.fail("unexpected end in string")
-			}
-			switch d.data[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(d.data) || !isHex4(d.data[i+2:i+6]) {
-					d.pos = i
-					return d.fail("invalid \\u escape")
-				}
-				i += 6
-			default:
-				d.pos = i
-				return d.fail("invalid string escape")
-			}
-			continue
-		case c < 0x20:
-			d.pos = i
-			return d.fail("control character in string")
+	for {
+		// Jump to the next quote, then check the run before it for
+		// escapes and control characters.
+		q := bytes.IndexByte(d.data[i:], '"')
+		if q < 0 {
+			d.pos = len(d.data)
+			return d.fail("unexpected end in string")
 		}
-		i++
+		run := d.data[i : i+q]
+		bs := bytes.IndexByte(run, '\\')
+		if bs < 0 {
+			for j, c := range run {
+				if c < 0x20 {
+					d.pos = i + j
+					return d.fail("control character in string")
+				}
+			}
+			d.pos = i + q + 1
+			return nil
+		}
+		for j, c := range run[:bs] {
+			if c < 0x20 {
+				d.pos = i + j
+				return d.fail("control character in string")
+			}
+		}
+		i += bs
+		if i+1 >= len(d.data) {
+			d.pos = i
+			return d.fail("unexpected end in string")
+		}
+		switch d.data[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if i+6 > len(d.data) || !isHex4(d.data[i+2:i+6]) {
+				d.pos = i
+				return d.fail("invalid \\u escape")
+			}
+			i += 6
+		default:
+			d.pos = i
+			return d.fail("invalid string escape")
+		}
 	}
-	d.pos = len(d.data)
-	return d.fail("unexpected end in string")
 }
 
 func isHex4(b []byte) bool {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -35,6 +36,11 @@ type Plan struct {
 	Typed *tfjson.Plan
 	// SHA256 is the hex digest of the plan's UTF-8 bytes.
 	SHA256 string
+
+	// values holds each resource change's before/after/after_unknown,
+	// decoded on demand (see ChangeValues): Typed's Change.Before,
+	// Change.After and Change.AfterUnknown are left nil.
+	values *lazyValues
 }
 
 // InputError is bad input the user must fix: the CLI exits 2 on it and
@@ -82,7 +88,7 @@ func ReadPlan(r io.Reader, name string, limit int64) (*Plan, error) {
 	if limit <= 0 {
 		limit = MaxPlanSize
 	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	data, err := readAll(r, limit+1)
 	if err != nil {
 		return nil, fmt.Errorf("read plan %s: %w", name, err)
 	}
@@ -92,6 +98,27 @@ func ReadPlan(r io.Reader, name string, limit int64) (*Plan, error) {
 			Hint: "raise the limit or split the configuration into smaller workspaces"}
 	}
 	return ParsePlan(data, name)
+}
+
+// readAll reads up to max bytes; for a file it sizes the buffer once
+// instead of growing it through a 15 MB plan.
+func readAll(r io.Reader, max int64) ([]byte, error) {
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 && fi.Size() < max {
+			// One byte more than the size, to see a file that grew.
+			buf := make([]byte, fi.Size()+1)
+			n, err := io.ReadFull(r, buf)
+			switch err {
+			case io.ErrUnexpectedEOF, io.EOF:
+				return buf[:n], nil
+			case nil:
+				rest, err := io.ReadAll(io.LimitReader(r, max-int64(n)))
+				return append(buf, rest...), err
+			}
+			return nil, err
+		}
+	}
+	return io.ReadAll(io.LimitReader(r, max))
 }
 
 // ParsePlan decodes the output of `terraform show -json` (format_version
@@ -105,8 +132,12 @@ func ParsePlan(data []byte, name string) (*Plan, error) {
 	if err := checkPrefix(text, name); err != nil {
 		return nil, err
 	}
-	raw, spans, err := decodeJSON(text, eagerMembers)
+	dec, raw, err := decodeWith(text, eagerMembers)
 	if err != nil {
+		var se *shapeError
+		if errors.As(err, &se) {
+			return nil, posError(text, name, int64(se.off), se.msg, showHint)
+		}
 		return nil, syntaxError(text, name)
 	}
 	obj, ok := raw.(map[string]any)
@@ -116,12 +147,12 @@ func ParsePlan(data []byte, name string) (*Plan, error) {
 	if err := checkPlanShape(obj, name); err != nil {
 		return nil, err
 	}
-	typed, err := typedPlan(obj, text, spans, name)
+	typed, changes, err := typedPlan(obj, text, dec.spans, dec.changes, name)
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(text)
-	return &Plan{Name: name, Raw: obj, Typed: typed, SHA256: hex.EncodeToString(sum[:])}, nil
+	return &Plan{Name: name, Raw: obj, Typed: typed, SHA256: hex.EncodeToString(sum[:]), values: newLazyValues(changes)}, nil
 }
 
 // syntaxError asks encoding/json where and why text is not JSON, so the
@@ -239,6 +270,31 @@ func lineCol(text []byte, off int64) (int, int) {
 	return line, utf8.RuneCount(before[start:]) + 1
 }
 
+// rawKind names the JSON kind of a member that may still be raw.
+func rawKind(v any) string {
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		return jsonKind(v)
+	}
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if len(raw) == 0 {
+		return "null"
+	}
+	switch raw[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
 func jsonKind(v any) string {
 	switch v.(type) {
 	case nil:
@@ -281,32 +337,6 @@ func checkPlanShape(obj map[string]any, name string) error {
 				return &InputError{Name: name, Offset: -1,
 					Msg:  "this is the JSON of a state (`terraform show -json` without a plan file), not of a plan",
 					Hint: "run `terraform plan -out PLAN` and then `terraform show -json PLAN > plan.json`"}
-			}
-		}
-	}
-	if rc, ok := obj["resource_changes"]; ok && rc != nil {
-		list, ok := rc.([]any)
-		if !ok {
-			return &InputError{Name: name, Offset: -1, Msg: fmt.Sprintf("resource_changes: expected array, got %s", jsonKind(rc)), Hint: showHint}
-		}
-		for i, e := range list {
-			m, ok := e.(map[string]any)
-			if !ok {
-				return &InputError{Name: name, Offset: -1, Msg: fmt.Sprintf("resource_changes[%d]: expected object, got %s", i, jsonKind(e)), Hint: showHint}
-			}
-			ch, ok := m["change"].(map[string]any)
-			if !ok {
-				return &InputError{Name: name, Offset: -1, Msg: fmt.Sprintf("resource_changes[%d].change: expected object, got %s", i, jsonKind(m["change"])), Hint: showHint}
-			}
-			for _, k := range []string{"before", "after"} {
-				if v := ch[k]; v != nil {
-					if _, ok := v.(map[string]any); !ok {
-						return &InputError{Name: name, Offset: -1, Msg: fmt.Sprintf("resource_changes[%d].change.%s: expected object, got %s", i, k, jsonKind(v)), Hint: showHint}
-					}
-				}
-			}
-			if a, ok := ch["actions"].([]any); !ok || len(a) == 0 {
-				return &InputError{Name: name, Offset: -1, Msg: fmt.Sprintf("resource_changes[%d].change.actions: expected a non-empty array", i), Hint: showHint}
 			}
 		}
 	}

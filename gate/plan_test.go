@@ -3,6 +3,7 @@ package gate
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -57,7 +58,12 @@ func TestParsePlanFixtures(t *testing.T) {
 			if p.Typed.FormatVersion == "" || p.Raw["format_version"] != p.Typed.FormatVersion {
 				t.Errorf("format_version typed %q raw %v", p.Typed.FormatVersion, p.Raw["format_version"])
 			}
-			rc, _ := p.Raw["resource_changes"].([]any)
+			rcRaw, _ := p.Raw["resource_changes"].(json.RawMessage)
+			rcAny, err := decodeRaw(rcRaw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, _ := rcAny.([]any)
 			if len(rc) != len(p.Typed.ResourceChanges) {
 				t.Errorf("raw has %d resource changes, typed %d", len(rc), len(p.Typed.ResourceChanges))
 			}
@@ -128,22 +134,26 @@ func TestParsePlanErrors(t *testing.T) {
 		wantLine   int
 		wantColumn int
 	}{
-		"empty":         {data: "  \n", wantMsg: []string{"empty"}},
-		"binary plan":   {data: "PK\x03\x04\x14\x00\x00\x00tfplan", wantMsg: []string{"binary plan file", "terraform show -json PLAN > plan.json"}},
-		"gha wrapper":   {data: string(wrapper), wantMsg: []string{"GitHub Actions terraform wrapper", "terraform_wrapper: false", "[command]"}, wantLine: 1, wantColumn: 1},
-		"text before":   {data: "Terraform will perform the following actions:\n{}", wantMsg: []string{"text before the JSON", "Terraform will perform"}, wantLine: 1, wantColumn: 1},
-		"truncated":     {data: string(valid[:len(valid)/2]), wantMsg: []string{"truncated"}},
-		"invalid json":  {data: "{\n  \"format_version\": \"1.2\",\n  \"resource_changes\": [,]\n}", wantMsg: []string{"invalid JSON", "invalid character ','"}, wantLine: 3, wantColumn: 24},
-		"trailing junk": {data: string(valid) + "\nRelease the lock", wantMsg: []string{"unexpected text after the JSON document"}},
-		"format 2":      {data: `{"format_version":"2.0","resource_changes":[]}`, wantMsg: []string{`format_version "2.0" is not supported`, "0.x and 1.x"}},
-		"not a plan":    {data: `{"hello":"world"}`, wantMsg: []string{"not a Terraform plan"}},
-		"array":         {data: `[1,2]`, wantMsg: []string{"JSON array, not a plan object"}},
-		"raw state":     {data: `{"version":4,"serial":3,"resources":[]}`, wantMsg: []string{"raw state file"}},
-		"shown state":   {data: `{"format_version":"1.0","values":{"root_module":{}}}`, wantMsg: []string{"JSON of a state"}},
-		"after string":  {data: `{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"actions":["create"],"after":"x"}}]}`, wantMsg: []string{"resource_changes[0].change.after: expected object, got string"}},
-		"no actions":    {data: `{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"after":{}}}]}`, wantMsg: []string{"resource_changes[0].change.actions"}},
-		"bad utf8":      {data: "{\"format_version\":\"1.2\xff\"}", wantMsg: []string{"not valid UTF-8"}},
-		"typed mistake": {data: `{"format_version":"1.2","resource_changes":[{"address":5,"change":{"actions":["create"]}}]}`, wantMsg: []string{"expected string"}},
+		"empty":                         {data: "  \n", wantMsg: []string{"empty"}},
+		"binary plan":                   {data: "PK\x03\x04\x14\x00\x00\x00tfplan", wantMsg: []string{"binary plan file", "terraform show -json PLAN > plan.json"}},
+		"gha wrapper":                   {data: string(wrapper), wantMsg: []string{"GitHub Actions terraform wrapper", "terraform_wrapper: false", "[command]"}, wantLine: 1, wantColumn: 1},
+		"text before":                   {data: "Terraform will perform the following actions:\n{}", wantMsg: []string{"text before the JSON", "Terraform will perform"}, wantLine: 1, wantColumn: 1},
+		"truncated":                     {data: string(valid[:len(valid)/2]), wantMsg: []string{"truncated"}},
+		"invalid json":                  {data: "{\n  \"format_version\": \"1.2\",\n  \"resource_changes\": [,]\n}", wantMsg: []string{"invalid JSON", "invalid character ','"}, wantLine: 3, wantColumn: 24},
+		"trailing junk":                 {data: string(valid) + "\nRelease the lock", wantMsg: []string{"unexpected text after the JSON document"}},
+		"format 2":                      {data: `{"format_version":"2.0","resource_changes":[]}`, wantMsg: []string{`format_version "2.0" is not supported`, "0.x and 1.x"}},
+		"not a plan":                    {data: `{"hello":"world"}`, wantMsg: []string{"not a Terraform plan"}},
+		"array":                         {data: `[1,2]`, wantMsg: []string{"JSON array, not a plan object"}},
+		"raw state":                     {data: `{"version":4,"serial":3,"resources":[]}`, wantMsg: []string{"raw state file"}},
+		"shown state":                   {data: `{"format_version":"1.0","values":{"root_module":{}}}`, wantMsg: []string{"JSON of a state"}},
+		"after string":                  {data: `{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"actions":["create"],"after":"x"}}]}`, wantMsg: []string{"resource_changes[0].change.after: expected object, got string"}},
+		"no actions":                    {data: `{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"after":{}}}]}`, wantMsg: []string{"resource_changes[0].change.actions"}},
+		"bad utf8":                      {data: "{\"format_version\":\"1.2\xff\"}", wantMsg: []string{"not valid UTF-8"}},
+		"bad escape in a lazy member":   {data: `{"format_version":"1.2","planned_values":{"a":"\q"},"resource_changes":[]}`, wantMsg: []string{"invalid JSON"}},
+		"control char in a lazy member": {data: "{\"format_version\":\"1.2\",\"prior_state\":{\"a\":\"x\ty\"}}", wantMsg: []string{"invalid JSON"}},
+		"config resources not array":    {data: `{"format_version":"1.2","configuration":{"root_module":{"resources":{}}},"resource_changes":[]}`, wantMsg: []string{"configuration.root_module.resources: expected array, got object"}},
+		"provider config type":          {data: `{"format_version":"1.2","configuration":{"provider_config":{"aws":{"name":5}}},"resource_changes":[]}`, wantMsg: []string{"provider_config"}},
+		"typed mistake":                 {data: `{"format_version":"1.2","resource_changes":[{"address":5,"change":{"actions":["create"]}}]}`, wantMsg: []string{"expected string"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -13,12 +13,12 @@ import (
 // without decoding the whole text a second time: resource changes are
 // taken from the tree, the configuration (whose expression encoding
 // terraform-json understands best) is decoded from its own bytes.
-func typedPlan(obj map[string]any, text []byte, spans map[string][2]int, name string) (*tfjson.Plan, error) {
+func typedPlan(obj map[string]any, text []byte, spans map[string][2]int, changes []changeLite, name string) (*tfjson.Plan, []changeRaw, error) {
 	p := &tfjson.Plan{}
 	p.FormatVersion, _ = obj["format_version"].(string)
 	p.TerraformVersion, _ = obj["terraform_version"].(string)
 	if err := p.Validate(); err != nil {
-		return nil, &InputError{Name: name, Offset: -1, Msg: err.Error(), Hint: showHint}
+		return nil, nil, &InputError{Name: name, Offset: -1, Msg: err.Error(), Hint: showHint}
 	}
 	if vars, ok := obj["variables"].(map[string]any); ok {
 		p.Variables = make(map[string]*tfjson.PlanVariable, len(vars))
@@ -32,120 +32,132 @@ func typedPlan(obj map[string]any, text []byte, spans map[string][2]int, name st
 		cfg, err := decodeConfig(text[span[0]:span[1]])
 		if err != nil {
 			var ute *json.UnmarshalTypeError
-			if errors.As(err, &ute) {
-				return nil, posError(text, name, int64(span[0])+ute.Offset, fmt.Sprintf("configuration.%s: expected %s, got JSON %s", ute.Field, ute.Type, ute.Value), showHint)
+			var se *shapeError
+			if errors.As(err, &se) {
+				return nil, nil, posError(text, name, int64(span[0]+se.off), se.msg, showHint)
 			}
-			return nil, &InputError{Name: name, Offset: -1, Msg: "configuration: " + err.Error(), Hint: showHint}
+			if errors.As(err, &ute) {
+				return nil, nil, posError(text, name, int64(span[0])+ute.Offset, fmt.Sprintf("configuration.%s: expected %s, got JSON %s", ute.Field, ute.Type, ute.Value), showHint)
+			}
+			return nil, nil, &InputError{Name: name, Offset: -1, Msg: "configuration: " + err.Error(), Hint: showHint}
 		}
 		p.Config = cfg
 	}
-	list, _ := obj["resource_changes"].([]any)
-	p.ResourceChanges = make([]*tfjson.ResourceChange, 0, len(list))
-	for i, e := range list {
-		rc, err := resourceChange(e.(map[string]any), i, name)
-		if err != nil {
-			return nil, err
+	p.ResourceChanges = make([]*tfjson.ResourceChange, len(changes))
+	raws := make([]changeRaw, len(changes))
+	for i := range changes {
+		c := &changes[i]
+		acts := make(tfjson.Actions, len(c.Actions))
+		for j, a := range c.Actions {
+			acts[j] = tfjson.Action(a)
 		}
-		p.ResourceChanges = append(p.ResourceChanges, rc)
+		p.ResourceChanges[i] = &tfjson.ResourceChange{
+			Address:         c.Address,
+			PreviousAddress: c.PreviousAddress,
+			ModuleAddress:   c.ModuleAddress,
+			Mode:            tfjson.ResourceMode(c.Mode),
+			Type:            c.Type,
+			Name:            c.Name,
+			Index:           c.Index,
+			ProviderName:    c.ProviderName,
+			DeposedKey:      c.Deposed,
+			ActionReason:    tfjson.ActionReason(c.ActionReason),
+			Change:          &tfjson.Change{Actions: acts},
+		}
+		raws[i] = c.raw
 	}
-	return p, nil
+	return p, raws, nil
 }
 
-func resourceChange(m map[string]any, i int, name string) (*tfjson.ResourceChange, error) {
-	var err error
-	str := func(key string) string {
-		v, ok := m[key]
-		if !ok || v == nil {
-			return ""
-		}
-		s, ok := v.(string)
-		if !ok && err == nil {
-			err = &InputError{Name: name, Offset: -1, Msg: fmt.Sprintf("resource_changes[%d].%s: expected string, got %s", i, key, jsonKind(v)), Hint: showHint}
-		}
-		return s
-	}
-	rc := &tfjson.ResourceChange{
-		Address:         str("address"),
-		PreviousAddress: str("previous_address"),
-		ModuleAddress:   str("module_address"),
-		Mode:            tfjson.ResourceMode(str("mode")),
-		Type:            str("type"),
-		Name:            str("name"),
-		Index:           m["index"],
-		ProviderName:    str("provider_name"),
-		DeposedKey:      str("deposed"),
-		ActionReason:    tfjson.ActionReason(str("action_reason")),
-	}
-	if err != nil {
-		return nil, err
-	}
-	ch := m["change"].(map[string]any) // checked by checkPlanShape
-	c := &tfjson.Change{
-		Before:          ch["before"],
-		After:           ch["after"],
-		AfterUnknown:    ch["after_unknown"],
-		BeforeSensitive: ch["before_sensitive"],
-		AfterSensitive:  ch["after_sensitive"],
-	}
-	for j, a := range ch["actions"].([]any) {
-		s, ok := a.(string)
-		if !ok {
-			return nil, &InputError{Name: name, Offset: -1, Msg: fmt.Sprintf("resource_changes[%d].change.actions[%d]: expected string, got %s", i, j, jsonKind(a)), Hint: showHint}
-		}
-		c.Actions = append(c.Actions, tfjson.Action(s))
-	}
-	rc.Change = c
-	return rc, nil
-}
-
-// slimModule is the part of a configuration module costgate reads: which
-// provider configuration each resource uses. Expressions, which are most
-// of a large configuration, are skipped rather than decoded.
-type slimModule struct {
-	Resources []struct {
-		Address           string              `json:"address"`
-		Mode              tfjson.ResourceMode `json:"mode"`
-		Type              string              `json:"type"`
-		Name              string              `json:"name"`
-		ProviderConfigKey string              `json:"provider_config_key"`
-	} `json:"resources"`
-	ModuleCalls map[string]struct {
-		Source string      `json:"source"`
-		Module *slimModule `json:"module"`
-	} `json:"module_calls"`
-}
-
-// decodeConfig decodes provider configurations with terraform-json's own
-// types (their expressions carry the default tags) and the module tree in
-// slim form.
+// decodeConfig reads the configuration's provider configurations with
+// terraform-json's own types (their expressions carry the default tags)
+// and, from the module tree, only which provider configuration each
+// resource uses: the expressions of every resource, most of a large
+// configuration, are skipped without being decoded.
 func decodeConfig(b []byte) (*tfjson.Config, error) {
-	var slim struct {
-		ProviderConfig map[string]*tfjson.ProviderConfig `json:"provider_config"`
-		RootModule     *slimModule                       `json:"root_module"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&slim); err != nil {
-		return nil, err
-	}
-	return &tfjson.Config{ProviderConfigs: slim.ProviderConfig, RootModule: slim.RootModule.typed()}, nil
+	d := &jsonDecoder{data: b, intern: make(map[string]string, 256)}
+	cfg := &tfjson.Config{}
+	err := d.members("configuration", func(key string) error {
+		switch key {
+		case "provider_config":
+			start := d.pos
+			if err := d.skip(); err != nil {
+				return err
+			}
+			dec := json.NewDecoder(bytes.NewReader(b[start:d.pos]))
+			dec.UseNumber()
+			err := dec.Decode(&cfg.ProviderConfigs)
+			var ute *json.UnmarshalTypeError
+			if errors.As(err, &ute) {
+				return &shapeError{off: start + int(ute.Offset), msg: fmt.Sprintf("configuration.provider_config: %s: expected %s, got JSON %s", ute.Field, ute.Type, ute.Value)}
+			}
+			return err
+		case "root_module":
+			m, err := d.configModule("configuration.root_module")
+			cfg.RootModule = m
+			return err
+		}
+		return d.skip()
+	})
+	d.skipSpace()
+	return cfg, err
 }
 
-func (m *slimModule) typed() *tfjson.ConfigModule {
-	if m == nil {
-		return nil
+func (d *jsonDecoder) configModule(path string) (*tfjson.ConfigModule, error) {
+	if d.pos < len(d.data) && d.data[d.pos] == 'n' {
+		return nil, d.literal("null")
 	}
-	out := &tfjson.ConfigModule{}
-	for _, r := range m.Resources {
-		out.Resources = append(out.Resources, &tfjson.ConfigResource{
-			Address: r.Address, Mode: r.Mode, Type: r.Type, Name: r.Name, ProviderConfigKey: r.ProviderConfigKey,
-		})
-	}
-	if len(m.ModuleCalls) > 0 {
-		out.ModuleCalls = make(map[string]*tfjson.ModuleCall, len(m.ModuleCalls))
-		for name, c := range m.ModuleCalls {
-			out.ModuleCalls[name] = &tfjson.ModuleCall{Source: c.Source, Module: c.Module.typed()}
+	m := &tfjson.ConfigModule{}
+	err := d.members(path, func(key string) error {
+		switch key {
+		case "resources":
+			return d.elements(path+".resources", func(i int) error {
+				r := &tfjson.ConfigResource{}
+				m.Resources = append(m.Resources, r)
+				p := fmt.Sprintf("%s.resources[%d]", path, i)
+				return d.members(p, func(key string) error {
+					var mode string
+					var err error
+					switch key {
+					case "address":
+						err = d.optString(p+".address", &r.Address)
+					case "type":
+						err = d.optString(p+".type", &r.Type)
+					case "name":
+						err = d.optString(p+".name", &r.Name)
+					case "provider_config_key":
+						err = d.optString(p+".provider_config_key", &r.ProviderConfigKey)
+					case "mode":
+						err = d.optString(p+".mode", &mode)
+						r.Mode = tfjson.ResourceMode(mode)
+					default:
+						err = d.skip()
+					}
+					return err
+				})
+			})
+		case "module_calls":
+			return d.members(path+".module_calls", func(name string) error {
+				call := &tfjson.ModuleCall{}
+				if m.ModuleCalls == nil {
+					m.ModuleCalls = map[string]*tfjson.ModuleCall{}
+				}
+				m.ModuleCalls[name] = call
+				p := path + ".module_calls." + name
+				return d.members(p, func(key string) error {
+					switch key {
+					case "source":
+						return d.optString(p+".source", &call.Source)
+					case "module":
+						mod, err := d.configModule(p + ".module")
+						call.Module = mod
+						return err
+					}
+					return d.skip()
+				})
+			})
 		}
-	}
-	return out
+		return d.skip()
+	})
+	return m, err
 }

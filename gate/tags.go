@@ -27,6 +27,10 @@ func tagKeysFor(resourceType, provider string) tagKeys {
 	return awsTagKeys
 }
 
+// tagAttrs are the attributes effectiveTags reads; ParsePlan's lazy
+// values are plucked for these alone.
+var tagAttrs = map[string]bool{"tags": true, "tags_all": true, "labels": true, "effective_labels": true, "tag": true}
+
 // tagResult is the effective tag set of one resource.
 type tagResult struct {
 	taggable bool
@@ -49,15 +53,11 @@ func (t tagResult) unknownKeys() []string {
 // when it is a known object; otherwise the resolved provider defaults
 // overlaid by the resource's own tags. Keys whose values are unknown until
 // apply are present with a nil value.
-func effectiveTags(rc *tfjson.ResourceChange, defaults providerDefaults) tagResult {
+//
+// after and unknown hold at least the tag attributes (tagAttrs) of the
+// change's after and after_unknown; for a delete, after is the before.
+func effectiveTags(rc *tfjson.ResourceChange, after, unknown map[string]any, defaults providerDefaults) tagResult {
 	keys := tagKeysFor(rc.Type, rc.ProviderName)
-	after, _ := rc.Change.After.(map[string]any)
-	unknown, _ := rc.Change.AfterUnknown.(map[string]any)
-	if after == nil && rc.Change.After == nil {
-		// A delete: describe what is being removed.
-		after, _ = rc.Change.Before.(map[string]any)
-		unknown = nil
-	}
 	if rc.Type == "aws_autoscaling_group" {
 		if res, ok := asgTags(after, unknown); ok {
 			return res

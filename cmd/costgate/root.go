@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,9 +17,11 @@ type app struct {
 	stdout, stderr io.Writer
 	configPath     string
 	logLevel       string
+	cpuProfile     string
+	stopProfile    func()
 }
 
-func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+func newApp(stdin io.Reader, stdout, stderr io.Writer) (*app, *cobra.Command) {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "costgate",
@@ -34,8 +37,12 @@ The config file is --config FILE, else ./costgate.yaml when present.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.startProfile(); err != nil {
+				return err
+			}
 			return a.setupLogging()
 		},
+		PersistentPostRun: func(*cobra.Command, []string) { a.endProfile() },
 	}
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -45,11 +52,13 @@ The config file is --config FILE, else ./costgate.yaml when present.`,
 	})
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (YAML); default ./costgate.yaml when present")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn, error (logs go to stderr)")
+	root.PersistentFlags().StringVar(&a.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for performance reports)")
+	_ = root.PersistentFlags().MarkHidden("cpuprofile")
 	root.AddCommand(
 		newCheckCmd(a),
 		newPolicyCmd(a),
 	)
-	return root
+	return a, root
 }
 
 func (a *app) setupLogging() error {
@@ -69,4 +78,32 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (a *app) startProfile() error {
+	if a.cpuProfile == "" {
+		return nil
+	}
+	f, err := os.Create(a.cpuProfile)
+	if err != nil {
+		return usageErr("--cpuprofile: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return usageErr("--cpuprofile: %v", err)
+	}
+	a.stopProfile = func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+	return nil
+}
+
+// endProfile stops the CPU profile; run calls it too, since a command
+// that fails skips cobra's post-run hooks.
+func (a *app) endProfile() {
+	if a.stopProfile != nil {
+		a.stopProfile()
+		a.stopProfile = nil
+	}
 }

@@ -110,6 +110,15 @@ sized_resources := [r |
 
 sized_types := {t | some t, _ in size_attribute} | {"aws_eks_node_group", "google_container_node_pool"}
 
+# value_types names the resource types whose before/after/after_unknown
+# this package reads. When only the embedded library is loaded, the engine
+# fills those fields for these types alone (null elsewhere), which is what
+# makes large plans fast; every embedded package that reads them declares
+# value_types (a test checks), "*" meaning every type.
+value_types := sized_types if count(allowed_types) > 0
+
+else := set()
+
 deny contains finding if {
 	some r in sized_resources
 	key := entry(r)

@@ -1,0 +1,293 @@
+package gate
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// changeLite is one resource_changes entry as ParsePlan reads it: the
+// scalar facts, the actions, and the raw bytes of the values. Reading the
+// list into these instead of maps is most of what makes a large plan
+// cheap to load.
+type changeLite struct {
+	Address, ModuleAddress, Mode, Type, Name, ProviderName string
+	PreviousAddress, ActionReason, Deposed                 string
+	Index                                                  any
+	HasChange                                              bool
+	Actions                                                []string
+	raw                                                    changeRaw
+}
+
+// shapeError is a plan whose JSON is valid but whose structure is not
+// that of a plan; off is the byte offset of the offending value.
+type shapeError struct {
+	off int
+	msg string
+}
+
+func (e *shapeError) Error() string { return e.msg }
+
+// changeList decodes resource_changes at d.pos into changeLite entries.
+func (d *jsonDecoder) changeList() ([]changeLite, error) {
+	if d.pos >= len(d.data) {
+		return nil, d.fail("unexpected end")
+	}
+	switch d.data[d.pos] {
+	case 'n':
+		return nil, d.literal("null")
+	case '[':
+	default:
+		return nil, d.shape("resource_changes", "array")
+	}
+	d.pos++
+	var out []changeLite
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return []changeLite{}, nil
+	}
+	for i := 0; ; i++ {
+		d.skipSpace()
+		c, err := d.change(i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.fail("unexpected end in array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return out, nil
+		default:
+			return nil, d.fail("expected ',' or ']'")
+		}
+	}
+}
+
+// shape reports that the value at d.pos is not of the wanted kind.
+func (d *jsonDecoder) shape(path, want string) error {
+	if d.pos >= len(d.data) || !isValueStart(d.data[d.pos]) {
+		return d.fail("expected a value") // a syntax error: reported as such
+	}
+	return &shapeError{off: d.pos, msg: fmt.Sprintf("%s: expected %s, got %s", path, want, d.kindAt())}
+}
+
+func (d *jsonDecoder) kindAt() string {
+	if d.pos >= len(d.data) {
+		return "nothing"
+	}
+	return rawKind(json.RawMessage(d.data[d.pos:min(d.pos+1, len(d.data))]))
+}
+
+// members calls f for each member of the object at d.pos; f must consume
+// the member's value.
+func (d *jsonDecoder) members(path string, f func(key string) error) error {
+	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
+		return d.shape(path, "object")
+	}
+	d.pos++
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return d.fail("expected a member name")
+		}
+		key, err := d.str()
+		if err != nil {
+			return err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return d.fail("expected ':'")
+		}
+		d.pos++
+		d.skipSpace()
+		if err := f(key); err != nil {
+			return err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return d.fail("unexpected end in object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return nil
+		default:
+			return d.fail("expected ',' or '}'")
+		}
+	}
+}
+
+// optString reads a string or null into *s.
+func (d *jsonDecoder) optString(path string, s *string) error {
+	if d.pos < len(d.data) && d.data[d.pos] == 'n' {
+		return d.literal("null")
+	}
+	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		return d.shape(path, "string")
+	}
+	v, err := d.str()
+	*s = v
+	return err
+}
+
+func (d *jsonDecoder) change(i int) (changeLite, error) {
+	var c changeLite
+	path := fmt.Sprintf("resource_changes[%d]", i)
+	err := d.members(path, func(key string) error {
+		switch key {
+		case "address":
+			return d.optString(path+".address", &c.Address)
+		case "module_address":
+			return d.optString(path+".module_address", &c.ModuleAddress)
+		case "mode":
+			return d.optString(path+".mode", &c.Mode)
+		case "type":
+			return d.optString(path+".type", &c.Type)
+		case "name":
+			return d.optString(path+".name", &c.Name)
+		case "provider_name":
+			return d.optString(path+".provider_name", &c.ProviderName)
+		case "previous_address":
+			return d.optString(path+".previous_address", &c.PreviousAddress)
+		case "action_reason":
+			return d.optString(path+".action_reason", &c.ActionReason)
+		case "deposed":
+			return d.optString(path+".deposed", &c.Deposed)
+		case "index":
+			v, err := d.value()
+			c.Index = v
+			return err
+		case "change":
+			c.HasChange = true
+			return d.changeBody(path+".change", &c)
+		}
+		return d.skip()
+	})
+	if err != nil {
+		return c, err
+	}
+	if !c.HasChange {
+		return c, &shapeError{off: d.pos, msg: path + ".change: missing"}
+	}
+	if len(c.Actions) == 0 {
+		return c, &shapeError{off: d.pos, msg: path + ".change.actions: expected a non-empty array of actions"}
+	}
+	return c, nil
+}
+
+func (d *jsonDecoder) changeBody(path string, c *changeLite) error {
+	return d.members(path, func(key string) error {
+		switch key {
+		case "actions":
+			return d.actions(path+".actions", c)
+		case "before", "after", "after_unknown":
+			start := d.pos
+			if key != "after_unknown" && d.pos < len(d.data) && d.data[d.pos] != '{' && d.data[d.pos] != 'n' {
+				return d.shape(path+"."+key, "object")
+			}
+			if err := d.skip(); err != nil {
+				return err
+			}
+			raw := json.RawMessage(d.data[start:d.pos])
+			switch key {
+			case "before":
+				c.raw.before = raw
+			case "after":
+				c.raw.after = raw
+			default:
+				c.raw.afterUnknown = raw
+			}
+			return nil
+		}
+		return d.skip()
+	})
+}
+
+func (d *jsonDecoder) actions(path string, c *changeLite) error {
+	if d.pos >= len(d.data) || d.data[d.pos] != '[' {
+		return d.shape(path, "array")
+	}
+	d.pos++
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return nil
+	}
+	for j := 0; ; j++ {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return d.shape(fmt.Sprintf("%s[%d]", path, j), "string")
+		}
+		s, err := d.str()
+		if err != nil {
+			return err
+		}
+		c.Actions = append(c.Actions, s)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return d.fail("unexpected end in array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return nil
+		default:
+			return d.fail("expected ',' or ']'")
+		}
+	}
+}
+
+func isValueStart(c byte) bool {
+	return c == '{' || c == '[' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' || c >= '0' && c <= '9'
+}
+
+// elements calls f for each element of the array at d.pos (null is an
+// empty array); f must consume the element.
+func (d *jsonDecoder) elements(path string, f func(i int) error) error {
+	if d.pos < len(d.data) && d.data[d.pos] == 'n' {
+		return d.literal("null")
+	}
+	if d.pos >= len(d.data) || d.data[d.pos] != '[' {
+		return d.shape(path, "array")
+	}
+	d.pos++
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return nil
+	}
+	for i := 0; ; i++ {
+		d.skipSpace()
+		if err := f(i); err != nil {
+			return err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return d.fail("unexpected end in array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return nil
+		default:
+			return d.fail("expected ',' or ']'")
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package gate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sync"
+)
+
+// ChangeValues are the decoded values of one resource change. Numbers are
+// json.Number; a value is nil when Terraform wrote null.
+type ChangeValues struct {
+	Before, After, AfterUnknown any
+}
+
+// changeRaw keeps the undecoded values of one resource change.
+type changeRaw struct {
+	before, after, afterUnknown json.RawMessage
+}
+
+// lazyValues decodes change values on first use. ParsePlan checks their
+// syntax, so decoding them later does not fail on valid plans; a failure
+// (which would be a bug) is still reported.
+type lazyValues struct {
+	raw  []changeRaw
+	once []sync.Once
+	vals []ChangeValues
+	errs []error
+}
+
+func newLazyValues(raw []changeRaw) *lazyValues {
+	return &lazyValues{raw: raw, once: make([]sync.Once, len(raw)), vals: make([]ChangeValues, len(raw)), errs: make([]error, len(raw))}
+}
+
+// ChangeValues returns the before, after and after_unknown values of
+// resource_changes[i], decoding them on first use. ParsePlan decodes only
+// what the gate itself needs (tags), so that large plans stay cheap.
+func (p *Plan) ChangeValues(i int) (ChangeValues, error) {
+	lv := p.values
+	if lv == nil || i < 0 || i >= len(lv.raw) {
+		return ChangeValues{}, fmt.Errorf("plan %s: no resource change %d", p.Name, i)
+	}
+	lv.once[i].Do(func() {
+		r := lv.raw[i]
+		var v ChangeValues
+		var err error
+		if v.Before, err = decodeRaw(r.before); err == nil {
+			if v.After, err = decodeRaw(r.after); err == nil {
+				v.AfterUnknown, err = decodeRaw(r.afterUnknown)
+			}
+		}
+		if err != nil {
+			err = fmt.Errorf("plan %s: resource_changes[%d] values: %w", p.Name, i, err)
+		}
+		lv.vals[i], lv.errs[i] = v, err
+	})
+	return lv.vals[i], lv.errs[i]
+}
+
+func decodeRaw(b json.RawMessage) (any, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	v, _, err := decodeJSON(b, nil)
+	return v, err
+}
+
+// plucker decodes chosen members of many small objects, sharing one
+// table of interned strings.
+type plucker struct {
+	d jsonDecoder
+}
+
+func newPlucker() *plucker {
+	return &plucker{d: jsonDecoder{intern: make(map[string]string, 256)}}
+}
+
+// pluck decodes only the named members of a raw JSON object, skipping the
+// rest without building them. Anything that is not an object gives nil.
+func (pl *plucker) pluck(b json.RawMessage, keys map[string]bool) (map[string]any, error) {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 || b[0] != '{' {
+		return nil, nil
+	}
+	d := &pl.d
+	d.data, d.pos, d.depth = b, 1, 0
+	out := map[string]any{}
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		return out, nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.fail("expected a member name")
+		}
+		key, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.fail("expected ':'")
+		}
+		d.pos++
+		d.skipSpace()
+		if keys[key] {
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			out[key] = v
+		} else if err := d.skip(); err != nil {
+			return nil, err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.fail("unexpected end in object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			return out, nil
+		default:
+			return nil, d.fail("expected ',' or '}'")
+		}
+	}
+}
+
+// isNull reports whether raw JSON is absent or null.
+func isNull(b json.RawMessage) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) == 0 || string(b) == "null"
+}
+
+// tagValues plucks the tag attributes of resource_changes[i]'s after (its
+// before, for a delete) and after_unknown. Malformed values were rejected
+// by ParsePlan, so errors here only leave the maps empty.
+func (p *Plan) tagValues(pl *plucker, i int) (after, unknown map[string]any) {
+	if p.values == nil || i >= len(p.values.raw) {
+		return nil, nil
+	}
+	r := p.values.raw[i]
+	src := r.after
+	if isNull(src) {
+		src = r.before
+		after, _ = pl.pluck(src, tagAttrs)
+		return after, nil
+	}
+	after, _ = pl.pluck(src, tagAttrs)
+	unknown, _ = pl.pluck(r.afterUnknown, tagAttrs)
+	return after, unknown
+}
