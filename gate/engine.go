@@ -11,6 +11,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/costgate/costgate"
@@ -91,7 +92,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		mods[k] = v
 	}
 	sets := findRuleSets(mods)
-	qsrc := queryModule(sets)
+	qsrc := queryModule(sets, valueTypeRules(mods))
 	qmod, err := ast.ParseModuleWithOpts(queryPackage+".rego", qsrc, ast.ParserOptions{RegoVersion: ast.RegoV1})
 	if err != nil {
 		return nil, fmt.Errorf("build query module: %w", err)
@@ -104,23 +105,31 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy data: %w", err)
 	}
-	regoOpts := []func(*rego.Rego){
-		rego.Query("data." + queryPackage + ".findings"),
-		rego.ParsedModule(qmod),
-		rego.Store(inmem.NewFromObject(data)),
+	// Compile once; the findings query and the value_types query share
+	// the compiler and the data.
+	all := make(map[string]*ast.Module, len(mods)+1)
+	for k, v := range mods {
+		all[k] = v
+	}
+	all[queryPackage+".rego"] = qmod
+	compiler := ast.NewCompiler()
+	if compiler.Compile(all); compiler.Failed() {
+		return nil, newPolicyError(compiler.Errors)
+	}
+	store := inmem.NewFromObject(data)
+	pq, err := rego.New(
+		rego.Query("data."+queryPackage+".findings"),
+		rego.Compiler(compiler),
+		rego.Store(store),
 		rego.StrictBuiltinErrors(false),
-	}
-	for _, name := range sortedKeys(mods) {
-		regoOpts = append(regoOpts, rego.ParsedModule(mods[name]))
-	}
-	pq, err := rego.New(regoOpts...).PrepareForEval(ctx)
+	).PrepareForEval(ctx)
 	if err != nil {
 		return nil, newPolicyError(err)
 	}
 	var valueTypes map[string]bool
 	slim := len(user) == 0 && !opts.NoDefaultPolicies
 	if slim {
-		if valueTypes, err = declaredValueTypes(ctx, mods, data); err != nil {
+		if valueTypes, err = declaredValueTypes(ctx, compiler, store); err != nil {
 			return nil, err
 		}
 		slim = !valueTypes["*"]
@@ -147,37 +156,28 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 }
 
 // declaredValueTypes evaluates the value_types rules of the embedded
-// packages: the resource types whose values the library reads.
-func declaredValueTypes(ctx context.Context, mods map[string]*ast.Module, data map[string]any) (map[string]bool, error) {
-	types := map[string]bool{}
-	opts := []func(*rego.Rego){rego.Store(inmem.NewFromObject(data))}
-	var refs []string
-	for _, name := range sortedKeys(mods) {
-		m := mods[name]
-		opts = append(opts, rego.ParsedModule(m))
-		for _, r := range m.Rules {
-			if r.Head.Name.String() == "value_types" {
-				refs = append(refs, m.Package.Path.String()+".value_types")
-				break
-			}
-		}
+// packages (gathered by the query module): the resource types whose
+// values the library reads.
+func declaredValueTypes(ctx context.Context, compiler *ast.Compiler, store storage.Store) (map[string]bool, error) {
+	rs, err := rego.New(
+		rego.Query("data."+queryPackage+".value_types"),
+		rego.Compiler(compiler),
+		rego.Store(store),
+	).Eval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate value_types: %w", err)
 	}
-	for _, ref := range refs {
-		rs, err := rego.New(append(opts, rego.Query(ref))...).Eval(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("evaluate %s: %w", ref, err)
-		}
-		if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-			continue
-		}
-		list, ok := rs[0].Expressions[0].Value.([]any)
-		if !ok {
-			return nil, fmt.Errorf("%s: want a set of resource types", ref)
-		}
-		for _, t := range list {
-			if s, ok := t.(string); ok {
-				types[s] = true
-			}
+	types := map[string]bool{}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return types, nil
+	}
+	list, ok := rs[0].Expressions[0].Value.([]any)
+	if !ok {
+		return nil, fmt.Errorf("value_types: want a set of resource types, got %T", rs[0].Expressions[0].Value)
+	}
+	for _, t := range list {
+		if s, ok := t.(string); ok {
+			types[s] = true
 		}
 	}
 	return types, nil

@@ -191,19 +191,42 @@ const queryPackage = "costgate_internal_query"
 
 // queryModule builds the one module that gathers every rule set's
 // elements as [package, set, element] triples, so a plan is judged with a
-// single evaluation.
-func queryModule(sets []ruleSet) string {
+// single evaluation, and the value_types the given packages declare.
+func queryModule(sets []ruleSet, valueTypePkgs []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "package %s\n\nfindings := set()\n", queryPackage)
-	if len(sets) > 0 {
-		b.Reset()
-		fmt.Fprintf(&b, "package %s\n\n", queryPackage)
-		for _, s := range sets {
-			ref := "data." + quoteRef(s.pkg) + "." + s.set
-			fmt.Fprintf(&b, "findings contains [%q, %q, v] if {\n\tsome v in %s\n}\n\n", s.pkg, s.set, ref)
-		}
+	fmt.Fprintf(&b, "package %s\n\n", queryPackage)
+	if len(sets) == 0 {
+		b.WriteString("findings := set()\n\n")
+	}
+	for _, s := range sets {
+		ref := "data." + quoteRef(s.pkg) + "." + s.set
+		fmt.Fprintf(&b, "findings contains [%q, %q, v] if {\n\tsome v in %s\n}\n\n", s.pkg, s.set, ref)
+	}
+	if len(valueTypePkgs) == 0 {
+		b.WriteString("value_types := set()\n")
+	}
+	for _, pkg := range valueTypePkgs {
+		fmt.Fprintf(&b, "value_types contains t if {\n\tsome t in data.%s.value_types\n}\n\n", quoteRef(pkg))
 	}
 	return b.String()
+}
+
+// valueTypeRules lists the packages that declare value_types.
+func valueTypeRules(mods map[string]*ast.Module) []string {
+	seen := map[string]bool{}
+	for _, m := range mods {
+		for _, r := range m.Rules {
+			if r.Head.Name.String() == "value_types" && len(r.Head.Args) == 0 {
+				seen[strings.TrimPrefix(m.Package.Path.String(), "data.")] = true
+			}
+		}
+	}
+	pkgs := make([]string, 0, len(seen))
+	for p := range seen {
+		pkgs = append(pkgs, p)
+	}
+	sort.Strings(pkgs)
+	return pkgs
 }
 
 // quoteRef writes a package path as a Rego ref, quoting segments that are
