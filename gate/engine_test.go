@@ -245,6 +245,9 @@ func TestWaiverGlob(t *testing.T) {
 // TestSlimInputSameFindings checks the fast path: with only the embedded
 // library loaded, the engine leaves out values the library does not read;
 // its findings must be exactly those of the full input document.
+// The generated plan is large enough (more than two chunks of 2,000) for
+// BuildInput and the input document to be built in parallel, so -race
+// covers that too.
 func TestSlimInputSameFindings(t *testing.T) {
 	cfg := map[string]any{
 		"tags": map[string]any{
@@ -260,7 +263,7 @@ func TestSlimInputSameFindings(t *testing.T) {
 	full := newEngine(t, Options{Config: cfg})
 	full.slim = false
 	var buf bytes.Buffer
-	if err := plangen.Write(&buf, plangen.Options{Resources: 300, Seed: 7, UntaggedPercent: 20}); err != nil {
+	if err := plangen.Write(&buf, plangen.Options{Resources: 4200, Seed: 7, UntaggedPercent: 20}); err != nil {
 		t.Fatal(err)
 	}
 	generated, err := ParsePlan(buf.Bytes(), "generated.json")

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -56,40 +57,51 @@ func BuildInput(p *Plan, opts InputOptions) *Input {
 		in.Context = map[string]string{}
 	}
 	defaults := newProviderDefaults(p.Typed)
-	pl := newPlucker()
 	in.Resources = make([]Resource, len(p.Typed.ResourceChanges))
-	for i, rc := range p.Typed.ResourceChanges {
-		r := &in.Resources[i]
-		r.Address = rc.Address
-		r.Module = rc.ModuleAddress
-		r.Type = rc.Type
-		r.Name = rc.Name
-		r.Index = rc.Index
-		r.Provider = rc.ProviderName
-		r.ProviderConfigKey = defaults.configKey(rc)
-		r.Mode = string(rc.Mode)
-		if rc.Change != nil {
-			for _, a := range rc.Change.Actions {
-				r.Actions = append(r.Actions, string(a))
-			}
-			r.Action = actionOf(rc.Change.Actions)
-			if rc.Mode == tfjson.ManagedResourceMode {
-				after, unknown := p.tagValues(pl, i)
-				t := effectiveTags(rc, after, unknown, defaults)
-				r.Taggable, r.TagsKnown, r.Tags = t.taggable, t.known, t.tags
-				r.TagsUnknown = t.unknownKeys()
-			}
+	inParallel(len(in.Resources), 2000, func(lo, hi int) {
+		pl := newPlucker()
+		for i := lo; i < hi; i++ {
+			in.Resources[i] = buildResource(p, i, pl, defaults, opts.Source)
 		}
-		if r.Tags == nil {
-			r.Tags = map[string]*string{}
-		}
-		if opts.Source != nil {
-			r.Source = opts.Source(rc.Address)
-		}
-		countAction(&in.Summary, r.Action)
+	})
+	for i := range in.Resources {
+		countAction(&in.Summary, in.Resources[i].Action)
 	}
 	in.Summary.Total = len(in.Resources)
 	return in
+}
+
+func buildResource(p *Plan, i int, pl *plucker, defaults providerDefaults, source func(string) string) Resource {
+	rc := p.Typed.ResourceChanges[i]
+	r := Resource{
+		Address:           rc.Address,
+		Module:            rc.ModuleAddress,
+		Type:              rc.Type,
+		Name:              rc.Name,
+		Index:             rc.Index,
+		Provider:          rc.ProviderName,
+		ProviderConfigKey: defaults.configKey(rc),
+		Mode:              string(rc.Mode),
+	}
+	if rc.Change != nil {
+		for _, a := range rc.Change.Actions {
+			r.Actions = append(r.Actions, string(a))
+		}
+		r.Action = actionOf(rc.Change.Actions)
+		if rc.Mode == tfjson.ManagedResourceMode {
+			after, unknown := p.tagValues(pl, i)
+			t := effectiveTags(rc, after, unknown, defaults)
+			r.Taggable, r.TagsKnown, r.Tags = t.taggable, t.known, t.tags
+			r.TagsUnknown = t.unknownKeys()
+		}
+	}
+	if r.Tags == nil {
+		r.Tags = map[string]*string{}
+	}
+	if source != nil {
+		r.Source = source(rc.Address)
+	}
+	return r
 }
 
 // actionOf folds Terraform's action list into one word.
@@ -176,22 +188,29 @@ func (in *Input) Value() (ast.Value, error) {
 // lazy. The library reads nothing else, so its findings are the same;
 // what is saved is converting the whole plan into OPA values.
 func (in *Input) slimValue(valueTypes map[string]bool) (ast.Value, error) {
-	cache := newTermCache()
 	resources := make([]*ast.Term, len(in.Resources))
-	for i := range in.Resources {
-		var change ast.Object
-		if r := &in.Resources[i]; valueTypes[r.Type] && i < len(in.Plan.Typed.ResourceChanges) {
-			c, err := in.Plan.ChangeValues(i)
-			if err != nil {
-				return nil, err
+	errs := make([]error, len(in.Resources))
+	inParallel(len(in.Resources), 2000, func(lo, hi int) {
+		cache := newTermCache()
+		for i := lo; i < hi; i++ {
+			var change ast.Object
+			if r := &in.Resources[i]; valueTypes[r.Type] && i < len(in.Plan.Typed.ResourceChanges) {
+				c, err := in.Plan.ChangeValues(i)
+				if err == nil {
+					var v ast.Value
+					v, err = ast.InterfaceToValue(map[string]any{"before": c.Before, "after": c.After, "after_unknown": c.AfterUnknown})
+					change, _ = v.(ast.Object)
+				}
+				if err != nil {
+					errs[i] = fmt.Errorf("convert %s: %w", r.Address, err)
+					continue
+				}
 			}
-			v, err := ast.InterfaceToValue(map[string]any{"before": c.Before, "after": c.After, "after_unknown": c.AfterUnknown})
-			if err != nil {
-				return nil, fmt.Errorf("convert %s: %w", r.Address, err)
-			}
-			change = v.(ast.Object)
+			resources[i] = ast.NewTerm(in.Resources[i].value(cache, change))
 		}
-		resources[i] = ast.NewTerm(in.Resources[i].value(cache, change))
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return in.root(in.Plan.Raw, resources), nil
 }

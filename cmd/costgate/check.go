@@ -162,14 +162,26 @@ func readPlanArg(a *app, path string, maxMiB int64) (*gate.Plan, error) {
 }
 
 func runCheck(ctx context.Context, a *app, p *checkParams) error {
+	// Compile the policies while the plan is read: on a large plan the two
+	// take about as long, and CI machines have more than one core.
+	type compiled struct {
+		eng *gate.Engine
+		err error
+	}
+	engc := make(chan compiled, 1)
+	go func() {
+		eng, _, err := loadEngine(ctx, a, p.policyPaths, p.dataFiles, p.noDefaultPolicies, p.regoVersion)
+		engc <- compiled{eng, err}
+	}()
 	plan, err := readPlanArg(a, p.plan, p.maxPlanMiB)
+	c := <-engc
 	if err != nil {
 		return err
 	}
-	eng, _, err := loadEngine(ctx, a, p.policyPaths, p.dataFiles, p.noDefaultPolicies, p.regoVersion)
-	if err != nil {
-		return err
+	if c.err != nil {
+		return c.err
 	}
+	eng := c.eng
 	inOpts := gate.InputOptions{}
 	inOpts.Context, _ = parseContext(p.context)
 	if p.tfDir != "" {
