@@ -92,3 +92,20 @@ quote_list(xs) := concat(", ", [sprintf("%q", [format_value(x)]) | some x in xs]
 format_value(x) := x if is_string(x)
 
 else := sprintf("%v", [x])
+
+# money(x) formats an amount with two decimals ("1234.50", "-3.00") for
+# messages. Amounts are summed exactly by the gate; Rego only formats and
+# compares them.
+money(x) := concat("", [sign, sprintf("%d", [floor(cents / 100)]), ".", pad2(cents % 100)]) if {
+	is_number(x)
+	cents := round(abs(x) * 100)
+	sign := neg_sign(x)
+}
+
+neg_sign(x) := "-" if x < 0
+
+else := ""
+
+pad2(n) := sprintf("0%d", [n]) if n < 10
+
+else := sprintf("%d", [n])

@@ -116,3 +116,13 @@ test_no_rules if {
 	not lib.warn
 	not lib.violation
 }
+
+test_money if {
+	lib.money(5000) == "5000.00"
+	lib.money(4200.5) == "4200.50"
+	lib.money(0.004) == "0.00"
+	lib.money(0.005) == "0.01"
+	lib.money(-3) == "-3.00"
+	lib.money(1234.567) == "1234.57"
+	not lib.money("x")
+}
