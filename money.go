@@ -421,7 +421,7 @@ func ParseSum(str string) (Sum, error) {
 	if neg {
 		b.Neg(b)
 	}
-	if b.BitLen() > 127 {
+	if limit := new(big.Int).Lsh(big.NewInt(1), 127); b.Cmp(limit) >= 0 || b.Cmp(new(big.Int).Neg(limit)) < 0 {
 		return Sum{}, fmt.Errorf("parse sum %q: %w", str, ErrMoneyRange)
 	}
 	return sumFromBig(b), nil

@@ -28,6 +28,9 @@ type Options struct {
 	RegoVersion ast.RegoVersion
 	// Config is data.costgate.config: the config file merged with --data.
 	Config map[string]any
+	// Spend is data.costgate.spend: actual spend and budgets from the
+	// cost store (see SpendDocument).
+	Spend map[string]any
 	// Waivers exempt findings until they expire.
 	Waivers []costgate.Waiver
 	// Severities lower (or raise) a rule's findings by rule_id.
@@ -101,7 +104,11 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if config == nil {
 		config = map[string]any{}
 	}
-	data, err := jsonRoundTrip(map[string]any{"costgate": map[string]any{"config": config}})
+	doc := map[string]any{"config": config}
+	if opts.Spend != nil {
+		doc["spend"] = opts.Spend
+	}
+	data, err := jsonRoundTrip(map[string]any{"costgate": doc})
 	if err != nil {
 		return nil, fmt.Errorf("policy data: %w", err)
 	}
@@ -243,6 +250,9 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (*costgate.Decision, e
 		return nil, err
 	}
 	d.Summary = in.Summary
+	if in.costs != nil {
+		d.Cost = in.costs.decisionCost()
+	}
 	return d, nil
 }
 

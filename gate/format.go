@@ -17,6 +17,9 @@ type Report struct {
 	PlanPath string
 	// Version is costgate's version, for SARIF's tool.driver.
 	Version string
+	// Estimate is the plan's cost estimate, for the per-resource cost
+	// diff of the markdown format; nil when there is none.
+	Estimate *costgate.PlanEstimate
 }
 
 // FormatOptions tune a Formatter.

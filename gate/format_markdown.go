@@ -3,6 +3,7 @@ package gate
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/costgate/costgate"
@@ -85,6 +86,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 	}
 	if d.Cost != nil {
 		writeMarkdownCost(&b, d.Cost)
+		writeMarkdownCostDiff(&b, r.Estimate)
 	}
 	var meta []string
 	if d.PolicyRevision != "" {
@@ -122,6 +124,57 @@ func writeMarkdownCost(b *strings.Builder, c *costgate.CostTotals) {
 		b.WriteString("- " + markdownCode(a) + "\n")
 	}
 	b.WriteString("\n</details>\n\n")
+}
+
+// writeMarkdownCostDiff renders the per-resource cost diff: every priced
+// resource whose monthly cost changes, largest change first.
+func writeMarkdownCostDiff(b *strings.Builder, est *costgate.PlanEstimate) {
+	if est == nil {
+		return
+	}
+	var rows []costgate.ResourceEstimate
+	for _, re := range est.Resources {
+		if re.Priced && re.MonthlyDelta != nil && *re.MonthlyDelta != 0 {
+			rows = append(rows, re)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := *rows[i].MonthlyDelta, *rows[j].MonthlyDelta
+		if a < 0 {
+			a = -a
+		}
+		if b < 0 {
+			b = -b
+		}
+		return a > b
+	})
+	fmt.Fprintf(b, "<details>\n<summary>Cost by resource (%s)</summary>\n\n", pluralize(len(rows), "change", "changes"))
+	b.WriteString("| Resource | Before | After | Delta |\n| --- | ---: | ---: | ---: |\n")
+	for i, re := range rows {
+		if i >= markdownMaxRows {
+			break
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", markdownCode(re.Address), optMoney(re.MonthlyBefore), optMoney(re.MonthlyAfter), signedMoney(*re.MonthlyDelta))
+	}
+	writeMarkdownOmitted(b, len(rows), 4)
+	if est.PriceSnapshot != "" {
+		fmt.Fprintf(b, "\nPrices: %s", markdownCode(est.PriceSnapshot))
+		if est.Calibration != "" {
+			fmt.Fprintf(b, ", calibrated to the bill (%s)", markdownText(est.Calibration))
+		}
+		b.WriteString(".\n")
+	}
+	b.WriteString("\n</details>\n\n")
+}
+
+func optMoney(m *costgate.Money) string {
+	if m == nil {
+		return "—"
+	}
+	return m.Format(2)
 }
 
 // writeMarkdownOmitted adds a row saying how many rows were left out.

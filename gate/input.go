@@ -38,6 +38,11 @@ type Input struct {
 	Resources []Resource
 	Summary   costgate.Summary
 	Context   map[string]string
+	// Estimate is the plan's cost estimate, when an estimator ran; it
+	// fills input.resources[].cost and input.cost.
+	Estimate *costgate.PlanEstimate
+
+	costs *costIndex
 }
 
 // InputOptions add what the plan alone does not say.
@@ -47,6 +52,11 @@ type InputOptions struct {
 	Context map[string]string
 	// Source returns "file:line" of a resource block, or "".
 	Source func(address string) string
+	// Estimate is the plan's cost estimate (from a costgate.Estimator).
+	Estimate *costgate.PlanEstimate
+	// TeamTag and EnvTag name the tags input.cost.by_team and by_env
+	// group by (default "team" and "env").
+	TeamTag, EnvTag string
 }
 
 // BuildInput derives input.resources, input.summary and input.context
@@ -68,6 +78,7 @@ func BuildInput(p *Plan, opts InputOptions) *Input {
 		countAction(&in.Summary, in.Resources[i].Action)
 	}
 	in.Summary.Total = len(in.Resources)
+	in.AttachEstimate(opts.Estimate, opts.TeamTag, opts.EnvTag)
 	return in
 }
 
@@ -102,6 +113,15 @@ func buildResource(p *Plan, i int, pl *plucker, defaults providerDefaults, sourc
 		r.Source = source(rc.Address)
 	}
 	return r
+}
+
+// AttachEstimate adds a cost estimate to an input built without one
+// (estimators read the input's resources, so the estimate comes after):
+// it fills input.resources[].cost and input.cost, grouped by the given
+// team and environment tags (default "team" and "env").
+func (in *Input) AttachEstimate(est *costgate.PlanEstimate, teamTag, envTag string) {
+	in.Estimate = est
+	in.costs = newCostIndex(in, est, teamTag, envTag)
 }
 
 // actionOf folds Terraform's action list into one word.
@@ -170,7 +190,7 @@ func (in *Input) Value() (ast.Value, error) {
 				}
 			}
 		}
-		resources[i] = ast.NewTerm(in.Resources[i].value(cache, change))
+		resources[i] = ast.NewTerm(in.Resources[i].value(cache, change, in.costs))
 	}
 	plan := make(map[string]any, len(in.Plan.Raw))
 	for k, v := range in.Plan.Raw {
@@ -206,7 +226,7 @@ func (in *Input) slimValue(valueTypes map[string]bool) (ast.Value, error) {
 					continue
 				}
 			}
-			resources[i] = ast.NewTerm(in.Resources[i].value(cache, change))
+			resources[i] = ast.NewTerm(in.Resources[i].value(cache, change, in.costs))
 		}
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -221,12 +241,16 @@ func (in *Input) root(plan map[string]any, resources []*ast.Term) ast.Value {
 	for k, v := range in.Context {
 		ctx = append(ctx, [2]*ast.Term{ast.StringTerm(k), ast.StringTerm(v)})
 	}
-	return ast.LazyObject(map[string]any{
+	root := map[string]any{
 		"plan":      plan,
 		"resources": ast.NewArray(resources...),
 		"summary":   summaryValue(in.Summary),
 		"context":   ast.NewObject(ctx...),
-	})
+	}
+	if in.costs != nil {
+		root["cost"] = in.costs.totals()
+	}
+	return ast.LazyObject(root)
 }
 
 func summaryValue(s costgate.Summary) ast.Object {
@@ -310,7 +334,11 @@ func (c *termCache) tags(m map[string]*string) *ast.Term {
 	return t
 }
 
-func (r *Resource) value(c *termCache, change ast.Object) ast.Object {
+func (r *Resource) value(c *termCache, change ast.Object, costs *costIndex) ast.Object {
+	cost := ast.NullTerm()
+	if costs != nil {
+		cost = costs.resourceCost(r.Address)
+	}
 	field := func(k string) *ast.Term {
 		if change != nil {
 			if t := change.Get(ast.InternedTerm(k)); t != nil {
@@ -347,6 +375,7 @@ func (r *Resource) value(c *termCache, change ast.Object) ast.Object {
 		[2]*ast.Term{ast.InternedTerm("tags"), c.tags(r.Tags)},
 		[2]*ast.Term{ast.InternedTerm("tags_unknown"), c.strings(r.TagsUnknown)},
 		[2]*ast.Term{ast.InternedTerm("source"), c.str(r.Source)},
+		[2]*ast.Term{ast.InternedTerm("cost"), cost},
 	)
 }
 
@@ -358,8 +387,12 @@ func (in *Input) JSON() ([]byte, error) {
 	}
 	root := v.(ast.Object)
 	doc := map[string]any{"plan": in.Plan.Raw}
-	for _, k := range []string{"resources", "summary", "context"} {
-		x, err := ast.JSON(root.Get(ast.StringTerm(k)).Value)
+	for _, k := range []string{"resources", "summary", "context", "cost"} {
+		t := root.Get(ast.StringTerm(k))
+		if t == nil {
+			continue
+		}
+		x, err := ast.JSON(t.Value)
 		if err != nil {
 			return nil, fmt.Errorf("render input.%s: %w", k, err)
 		}

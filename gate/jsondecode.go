@@ -51,7 +51,11 @@ func decodeJSON(data []byte, eager map[string]bool) (any, map[string][2]int, err
 // decodeWith is decodeJSON returning the decoder, whose changes hold the
 // resource_changes of a plan.
 func decodeWith(data []byte, eager map[string]bool) (*jsonDecoder, any, error) {
-	d := &jsonDecoder{data: data, intern: make(map[string]string, 1024), spans: map[string][2]int{}, eager: eager}
+	hint := 16 // a resource's values
+	if eager != nil {
+		hint = 1024 // a whole plan
+	}
+	d := &jsonDecoder{data: data, intern: make(map[string]string, hint), spans: map[string][2]int{}, eager: eager}
 	d.skipSpace()
 	start := inValue
 	if eager != nil {

@@ -229,7 +229,7 @@ func TestInputJSONShape(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	want := []string{"action", "actions", "address", "after", "after_unknown", "before", "index", "mode", "module", "name", "provider", "provider_config_key", "source", "taggable", "tags", "tags_known", "tags_unknown", "type"}
+	want := []string{"action", "actions", "address", "after", "after_unknown", "before", "cost", "index", "mode", "module", "name", "provider", "provider_config_key", "source", "taggable", "tags", "tags_known", "tags_unknown", "type"}
 	if !reflect.DeepEqual(keys, want) {
 		t.Errorf("resource keys %v, want %v", keys, want)
 	}

@@ -3,17 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/spf13/cobra"
 
 	"github.com/costgate/costgate"
 	"github.com/costgate/costgate/gate"
+	"github.com/costgate/costgate/pricing/estimators"
+	"github.com/costgate/costgate/store"
 )
 
 // checkParams are the flags of `costgate check`.
@@ -30,6 +35,8 @@ type checkParams struct {
 	regoVersion       string
 	noColor           bool
 	maxPlanMiB        int64
+	noCost            bool
+	est               estimateParams
 }
 
 func newCheckCmd(a *app) *cobra.Command {
@@ -75,6 +82,11 @@ Exit codes: 0 allowed (warnings allowed unless --fail-on-warn), 1 denied,
 	f.StringVar(&p.regoVersion, "rego-version", "v1", "Rego version of --policy files: v1 or v0")
 	f.BoolVar(&p.noColor, "no-color", false, "no colour in text output (also NO_COLOR)")
 	f.Int64Var(&p.maxPlanMiB, "max-plan-size", gate.MaxPlanSize>>20, "largest plan to read, in MiB")
+	f.BoolVar(&p.noCost, "no-cost", false, "skip the cost estimate (input.resources[].cost, input.cost and the cost.* rules then find nothing)")
+	f.StringVar(&p.est.snapshot, "snapshot", "", "price snapshot file or directory (default: pricing.snapshot, else the embedded one)")
+	f.StringVar(&p.est.usageFile, "usage-file", "", "usage file for usage-based resources (default: pricing.usage_file)")
+	f.StringVar(&p.est.store, "store", "", "cost store for calibration, history and data.costgate.spend (default: the config's store:, else ./.costgate when it exists)")
+	f.BoolVar(&p.est.noCalibration, "no-calibration", false, "estimate at list prices only")
 	return cmd
 }
 
@@ -140,6 +152,88 @@ func loadEngine(ctx context.Context, a *app, policyPaths, dataFiles []string, no
 	return eng, cfg, nil
 }
 
+// loadCheckEngine reads the config and compiles the policies for check,
+// with data.costgate.spend from the cost store when there is one.
+func loadCheckEngine(ctx context.Context, a *app, p *checkParams) (*gate.Engine, *loadedConfig, error) {
+	cfg, err := loadConfig(a.configPath, p.dataFiles)
+	if err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	rv, err := parseRegoVersion(p.regoVersion)
+	if err != nil {
+		return nil, nil, err
+	}
+	var spend map[string]any
+	if !p.noCost {
+		if spend, err = spendFromStore(ctx, cfg, p.est.store); err != nil {
+			return nil, nil, err
+		}
+	}
+	eng, err := gate.New(ctx, gate.Options{
+		PolicyPaths:       p.policyPaths,
+		NoDefaultPolicies: p.noDefaultPolicies,
+		RegoVersion:       rv,
+		Config:            cfg.Data,
+		Spend:             spend,
+		Waivers:           cfg.Waivers,
+		Severities:        cfg.Severities,
+	})
+	if err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	return eng, cfg, nil
+}
+
+// spendFromStore builds data.costgate.spend from the cost store and the
+// configured budgets. Without a store (none given and ./.costgate absent)
+// the document holds the budgets alone.
+func spendFromStore(ctx context.Context, cfg *loadedConfig, storeFlag string) (map[string]any, error) {
+	budgets := map[string]costgate.Money{}
+	for team, v := range cfg.Budgets.Teams {
+		budgets[team], _ = costgate.ParseMoney(v.String()) // validated
+	}
+	opts := gate.SpendOptions{Now: time.Now(), TeamTag: cfg.Cost.TeamTag, EnvTag: cfg.Cost.EnvTag, Budgets: budgets}
+	dir := orDefault(storeFlag, orDefault(cfg.Store, defaultStoreDir))
+	st, err := store.Open(dir, store.Options{ReadOnly: true})
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && storeFlag == "" && cfg.Store == "":
+		return gate.SpendDocument(ctx, emptyReader{}, opts)
+	case err != nil:
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("open cost store %s: %w", dir, err)}
+	}
+	defer st.Close()
+	return gate.SpendDocument(ctx, st, opts)
+}
+
+// emptyReader is a cost reader with no spend.
+type emptyReader struct{}
+
+func (emptyReader) Query(context.Context, costgate.CostQuery) (*costgate.CostResult, error) {
+	return &costgate.CostResult{}, nil
+}
+
+// estimatePlan prices the plan's resources with the catalog, usage file
+// and calibration the config names.
+func estimatePlan(ctx context.Context, cfg *loadedConfig, ep *estimateParams, in *gate.Input) (*costgate.PlanEstimate, error) {
+	est, closeFn, err := newEstimator(ctx, cfg, ep, time.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	reg := estimators.Registry()
+	resources, err := plannedResources(in, func(r *gate.Resource) bool {
+		return r.Mode != "data" && reg.NeedsValues(r.Type)
+	})
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	pe, err := est.Estimate(ctx, resources)
+	if err != nil {
+		return nil, fmt.Errorf("estimate %s: %w", in.Plan.Name, err)
+	}
+	return pe, nil
+}
+
 // readPlanArg reads PLAN or stdin.
 func readPlanArg(a *app, path string, maxMiB int64) (*gate.Plan, error) {
 	var r io.Reader = a.stdin
@@ -166,12 +260,13 @@ func runCheck(ctx context.Context, a *app, p *checkParams) error {
 	// take about as long, and CI machines have more than one core.
 	type compiled struct {
 		eng *gate.Engine
+		cfg *loadedConfig
 		err error
 	}
 	engc := make(chan compiled, 1)
 	go func() {
-		eng, _, err := loadEngine(ctx, a, p.policyPaths, p.dataFiles, p.noDefaultPolicies, p.regoVersion)
-		engc <- compiled{eng, err}
+		eng, cfg, err := loadCheckEngine(ctx, a, p)
+		engc <- compiled{eng, cfg, err}
 	}()
 	plan, err := readPlanArg(a, p.plan, p.maxPlanMiB)
 	c := <-engc
@@ -192,11 +287,18 @@ func runCheck(ctx context.Context, a *app, p *checkParams) error {
 		inOpts.Source = sourceFunc(p.tfDir, idx)
 	}
 	in := gate.BuildInput(plan, inOpts)
+	var est *costgate.PlanEstimate
+	if !p.noCost {
+		if est, err = estimatePlan(ctx, c.cfg, &p.est, in); err != nil {
+			return err
+		}
+		in.AttachEstimate(est, c.cfg.Cost.TeamTag, c.cfg.Cost.EnvTag)
+	}
 	d, err := eng.Evaluate(ctx, in)
 	if err != nil {
 		return err
 	}
-	if err := writeDecision(a, p, d); err != nil {
+	if err := writeDecision(a, p, d, est); err != nil {
 		return err
 	}
 	deny, warn, _ := d.Counts()
@@ -209,13 +311,13 @@ func runCheck(ctx context.Context, a *app, p *checkParams) error {
 	return nil
 }
 
-func writeDecision(a *app, p *checkParams, d *costgate.Decision) error {
+func writeDecision(a *app, p *checkParams, d *costgate.Decision, est *costgate.PlanEstimate) error {
 	color := !p.noColor && p.format == "text" && isTerminal(a.stdout)
 	fm, err := gate.NewFormatter(p.format, gate.FormatOptions{Color: color})
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	report := &gate.Report{Decision: d, PlanPath: p.plan, Version: version}
+	report := &gate.Report{Decision: d, PlanPath: p.plan, Version: version, Estimate: est}
 	var buf bytes.Buffer
 	if err := fm.Format(&buf, report); err != nil {
 		return fmt.Errorf("render %s: %w", p.format, err)

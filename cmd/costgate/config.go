@@ -35,6 +35,12 @@ type Config struct {
 	// Params is free-form data for custom policies
 	// (data.costgate.config.params).
 	Params map[string]any `json:"params,omitempty"`
+	// Cost parameterises the cost.* rules.
+	Cost CostConfig `json:"cost,omitempty"`
+	// Budgets are the teams' monthly budgets (cost.budget).
+	Budgets BudgetsConfig `json:"budgets,omitempty"`
+
+	Pricing PricingConfig `json:"pricing,omitempty"`
 }
 
 // TagsConfig is the tags: section.
@@ -47,6 +53,21 @@ type TagsConfig struct {
 type ComputeConfig struct {
 	EnvTag       string              `json:"env_tag,omitempty"`
 	AllowedTypes map[string][]string `json:"allowed_types,omitempty"`
+}
+
+// CostConfig is the cost: section.
+type CostConfig struct {
+	MaxMonthlyIncrease map[string]json.Number `json:"max_monthly_increase,omitempty"`
+	ExpensiveResource  json.Number            `json:"expensive_resource,omitempty"`
+	Unpriced           bool                   `json:"unpriced,omitempty"`
+	TeamTag            string                 `json:"team_tag,omitempty"`
+	EnvTag             string                 `json:"env_tag,omitempty"`
+}
+
+// BudgetsConfig is the budgets: section.
+type BudgetsConfig struct {
+	Teams  map[string]json.Number `json:"teams,omitempty"`
+	WarnAt json.Number            `json:"warn_at,omitempty"`
 }
 
 // RuleConfig overrides one rule.
@@ -139,6 +160,9 @@ func loadConfig(path string, dataFiles []string) (*loadedConfig, error) {
 		}
 	}
 	if err := lc.Config.validate(orDefault(lc.Path, "config")); err != nil {
+		return nil, err
+	}
+	if err := lc.Config.Pricing.validate(orDefault(lc.Path, "config")); err != nil {
 		return nil, err
 	}
 	lc.Waivers = append(mustWaivers(lc.Config.Waivers), lc.Waivers...)
@@ -271,6 +295,26 @@ func (c *Config) validate(file string) error {
 	for env, pats := range c.Compute.AllowedTypes {
 		if len(pats) == 0 {
 			return bad("compute.allowed_types."+env, "empty list: give at least one pattern such as 't3.*'")
+		}
+	}
+	for env, v := range c.Cost.MaxMonthlyIncrease {
+		if _, err := costgate.ParseMoney(v.String()); err != nil {
+			return bad("cost.max_monthly_increase."+env, "expected an amount such as 1000 or 2500.50")
+		}
+	}
+	if v := c.Cost.ExpensiveResource; v != "" {
+		if _, err := costgate.ParseMoney(v.String()); err != nil {
+			return bad("cost.expensive_resource", "expected an amount such as 2000")
+		}
+	}
+	for team, v := range c.Budgets.Teams {
+		if m, err := costgate.ParseMoney(v.String()); err != nil || m <= 0 {
+			return bad("budgets.teams."+team, "expected a positive monthly amount such as 5000")
+		}
+	}
+	if v := c.Budgets.WarnAt; v != "" {
+		if f, err := v.Float64(); err != nil || f <= 0 || f > 1 {
+			return bad("budgets.warn_at", "expected a share between 0 and 1, such as 0.8")
 		}
 	}
 	for id, r := range c.Rules {

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/gate"
+	"github.com/costgate/costgate/pricing"
+	"github.com/costgate/costgate/pricing/breakdown"
+	"github.com/costgate/costgate/pricing/estimators"
+	"github.com/costgate/costgate/store"
+)
+
+// estimateParams are the flags of `costgate estimate`.
+type estimateParams struct {
+	plan          string
+	format        string
+	out           string
+	snapshot      string
+	usageFile     string
+	store         string
+	noCalibration bool
+	now           string
+	maxPlanMiB    int64
+}
+
+func newEstimateCmd(a *app) *cobra.Command {
+	p := &estimateParams{}
+	cmd := &cobra.Command{
+		Use:   "estimate [PLAN.json | -]",
+		Short: "Estimate what a Terraform plan costs per month, before and after",
+		Long: `estimate prices every resource of a plan from the price catalog: cost
+components (quantity × unit price) per resource, monthly before, after and
+delta, and plan totals. Usage-based resources (Lambda, S3, ...) are priced
+from the usage file or the store's billing history, and listed as unpriced
+otherwise, never as zero.
+
+With a cost store (--store, or the config's store: key), list prices are
+calibrated to the bill: each service's effective-to-list ratio over the
+last 30 days turns list prices into what the company pays after discounts,
+Savings Plans, Reserved Instances and committed-use discounts. Both figures
+are shown.
+
+Config keys: pricing.snapshot, pricing.usage_file, pricing.currency,
+pricing.calibrate, store.
+
+--format json is a stable schema (version 1): money as decimal strings,
+null where unpriced.`,
+		Example: `  costgate estimate plan.json
+  costgate estimate --format json plan.json | jq .total
+  costgate estimate --usage-file usage.yml --format markdown --out cost.md plan.json`,
+		Args: cobra.MaximumNArgs(1),
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			p.plan = "-"
+			if len(args) == 1 {
+				p.plan = args[0]
+			}
+			return p.validate()
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runEstimate(cmd.Context(), a, p)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&p.format, "format", "f", "table", "output format: "+strings.Join(breakdown.Formats(), ", "))
+	f.StringVarP(&p.out, "out", "o", "", "also write the output to this file")
+	f.StringVar(&p.snapshot, "snapshot", "", "price snapshot file or directory (default: pricing.snapshot, else the embedded one)")
+	f.StringVar(&p.usageFile, "usage-file", "", "usage file for usage-based resources (default: pricing.usage_file)")
+	f.StringVar(&p.store, "store", "", "cost store directory for calibration and history (default: the config's store:)")
+	f.BoolVar(&p.noCalibration, "no-calibration", false, "show list prices only")
+	f.StringVar(&p.now, "now", "", "estimate as of this day (YYYY-MM-DD; default today), for replays")
+	f.Int64Var(&p.maxPlanMiB, "max-plan-size", gate.MaxPlanSize>>20, "largest plan to read, in MiB")
+	return cmd
+}
+
+func (p *estimateParams) validate() error {
+	if _, err := breakdown.New(p.format, io.Discard); err != nil {
+		return usageErr("--format: %v", err)
+	}
+	if p.now != "" {
+		if _, err := costgate.ParseDate(p.now); err != nil {
+			return usageErr("--now: %v", err)
+		}
+	}
+	if p.maxPlanMiB <= 0 {
+		return usageErr("--max-plan-size must be positive")
+	}
+	return nil
+}
+
+func runEstimate(ctx context.Context, a *app, p *estimateParams) error {
+	plan, err := readPlanArg(a, p.plan, p.maxPlanMiB)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(a.configPath, nil)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if err := cfg.Pricing.validate(orDefault(cfg.Path, "config")); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	now := time.Now().UTC()
+	if p.now != "" {
+		d, _ := costgate.ParseDate(p.now)
+		now = d.Time
+	}
+	est, closeFn, err := newEstimator(ctx, cfg, p, now)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	reg := estimators.Registry()
+	resources, err := plannedResources(gate.BuildInput(plan, gate.InputOptions{}), func(r *gate.Resource) bool {
+		return r.Mode != "data" && reg.NeedsValues(r.Type)
+	})
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	pe, err := est.Estimate(ctx, resources)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	w, _ := breakdown.New(p.format, &buf)
+	if err := w.Write(pe); err != nil {
+		return err
+	}
+	if _, err := a.stdout.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	if p.out != "" {
+		if err := writeFileAtomic(p.out, buf.Bytes()); err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("--out: %w", err)}
+		}
+	}
+	return nil
+}
+
+// newEstimator wires the catalog, usage file, calibration and billing
+// history into an Estimator. The returned func closes the store.
+func newEstimator(ctx context.Context, cfg *loadedConfig, p *estimateParams, now time.Time) (*pricing.Estimator, func(), error) {
+	noop := func() {}
+	snap := orDefault(p.snapshot, cfg.Pricing.Snapshot)
+	cat := pricing.Default()
+	if snap != "" {
+		c, err := pricing.Load(snap)
+		if err != nil {
+			return nil, noop, &exitError{code: exitUsage, err: err}
+		}
+		cat = c
+	}
+	if cur := cfg.Pricing.Currency; cur != "" && cur != cat.Currency() {
+		return nil, noop, &exitError{code: exitUsage, err: fmt.Errorf("pricing.currency is %s but the price snapshot %s is in %s", cur, cat.ID(), cat.Currency())}
+	}
+	opts := pricing.Options{Now: func() time.Time { return now }, Logger: slog.Default()}
+	if uf := orDefault(p.usageFile, cfg.Pricing.UsageFile); uf != "" {
+		u, err := pricing.LoadUsageFile(uf)
+		if err != nil {
+			return nil, noop, &exitError{code: exitUsage, err: err}
+		}
+		opts.Usage = u
+	}
+	dir := orDefault(p.store, cfg.Store)
+	if dir == "" {
+		dir = defaultStoreDir
+	}
+	closeFn := noop
+	if !p.noCalibration && cfg.Pricing.calibrate() {
+		st, err := store.Open(dir, store.Options{ReadOnly: true})
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && p.store == "":
+			// No store yet: list prices only.
+		case err != nil:
+			return nil, noop, &exitError{code: exitUsage, err: fmt.Errorf("open cost store %s: %w", dir, err)}
+		default:
+			closeFn = func() { st.Close() }
+			cal, err := pricing.Calibrate(ctx, st, now)
+			if err != nil {
+				closeFn()
+				return nil, noop, err
+			}
+			opts.Calibration = cal
+			opts.History = pricing.NewStoreHistory(st, now, nil)
+		}
+	}
+	opts.Registry = estimators.Registry()
+	return estimators.New(cat, opts), closeFn, nil
+}
+
+// plannedResources maps the gate's view of a plan to the estimators'
+// input: plan values before and after, the region (the resource's own
+// attributes, else its provider configuration's), the account, the
+// effective tags and the configuration references between resources.
+//
+// needValues, when not nil, says which resources need their plan values
+// decoded; the others (free types, data sources) keep only their
+// address, type and action, which is all the estimators read of them.
+func plannedResources(in *gate.Input, needValues func(*gate.Resource) bool) ([]costgate.PlannedResource, error) {
+	var cfgRaw []byte
+	switch c := in.Plan.Raw["configuration"].(type) {
+	case json.RawMessage:
+		cfgRaw = c
+	case nil:
+	default:
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nil, fmt.Errorf("%s: configuration: %w", in.Plan.Name, err)
+		}
+		cfgRaw = b
+	}
+	vars := map[string]any{}
+	for k, v := range in.Plan.Typed.Variables {
+		if v != nil {
+			vars[k] = v.Value
+		}
+	}
+	pc, err := pricing.ParsePlanConfig(cfgRaw, vars)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", in.Plan.Name, err)
+	}
+	out := make([]costgate.PlannedResource, len(in.Resources))
+	for i := range in.Resources {
+		r := &in.Resources[i]
+		pr := &out[i]
+		pr.Address, pr.Module, pr.Type, pr.Name, pr.Mode = r.Address, r.Module, r.Type, r.Name, r.Mode
+		pr.ProviderName, pr.Action = r.Provider, r.Action
+		if len(r.Tags) > 0 {
+			pr.Tags = make(map[string]string, len(r.Tags))
+			for k, v := range r.Tags {
+				if v != nil {
+					pr.Tags[k] = *v
+				}
+			}
+		}
+		if needValues != nil && !needValues(r) {
+			continue // free: the estimators never read its values
+		}
+		cv, err := in.Plan.ChangeValues(i)
+		if err != nil {
+			return nil, err
+		}
+		pr.Before, _ = cv.Before.(map[string]any)
+		pr.After, _ = cv.After.(map[string]any)
+		pr.AfterUnknown, _ = cv.AfterUnknown.(map[string]any)
+		vals := pr.After
+		if vals == nil {
+			vals = pr.Before
+		}
+		pr.Region = pricing.ResourceRegion(r.Type, vals)
+		if pr.Region == "" {
+			pr.Region = pc.ProviderRegion(r.ProviderConfigKey, r.Module, r.Provider)
+		}
+		pr.Account = pricing.ResourceAccount(r.Type, vals)
+		pr.References = pc.References(r.Address)
+	}
+	return out, nil
+}

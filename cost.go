@@ -1,0 +1,222 @@
+package costgate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Month is a calendar month, the unit of a billing period.
+type Month struct {
+	Year  int
+	Month time.Month
+}
+
+// ParseMonth parses "2026-10".
+func ParseMonth(s string) (Month, error) {
+	t, err := time.Parse("2006-01", strings.TrimSpace(s))
+	if err != nil {
+		return Month{}, fmt.Errorf("parse month %q: want YYYY-MM", s)
+	}
+	return Month{Year: t.Year(), Month: t.Month()}, nil
+}
+
+// MonthOf returns the UTC month of t.
+func MonthOf(t time.Time) Month {
+	t = t.UTC()
+	return Month{Year: t.Year(), Month: t.Month()}
+}
+
+// Start returns the first instant of m in UTC.
+func (m Month) Start() time.Time { return time.Date(m.Year, m.Month, 1, 0, 0, 0, 0, time.UTC) }
+
+// End returns the first instant after m in UTC.
+func (m Month) End() time.Time { return m.Start().AddDate(0, 1, 0) }
+
+// Next returns the following month.
+func (m Month) Next() Month { return MonthOf(m.End()) }
+
+// Prev returns the preceding month.
+func (m Month) Prev() Month { return MonthOf(m.Start().AddDate(0, -1, 0)) }
+
+// IsZero reports whether m is the zero Month.
+func (m Month) IsZero() bool { return m.Year == 0 && m.Month == 0 }
+
+// String formats m as "2026-10".
+func (m Month) String() string { return fmt.Sprintf("%04d-%02d", m.Year, int(m.Month)) }
+
+// MarshalText encodes m as "2026-10".
+func (m Month) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText parses "2026-10".
+func (m *Month) UnmarshalText(b []byte) error {
+	v, err := ParseMonth(string(b))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
+// Partition is the unit in which billing data is replaced: one source's
+// line items for one billing account and one billing period. A restated
+// period replaces its partition whole.
+type Partition struct {
+	Source           string `json:"source"`
+	BillingAccountID string `json:"billing_account_id"`
+	BillingPeriod    Month  `json:"billing_period"`
+}
+
+func (p Partition) String() string {
+	return p.Source + "/" + p.BillingAccountID + "/" + p.BillingPeriod.String()
+}
+
+// Measure names a summed quantity of line items: a FOCUS cost or quantity
+// column, or the row count.
+type Measure string
+
+// Measures.
+const (
+	MeasureEffectiveCost    Measure = "EffectiveCost"
+	MeasureBilledCost       Measure = "BilledCost"
+	MeasureListCost         Measure = "ListCost"
+	MeasureContractedCost   Measure = "ContractedCost"
+	MeasureConsumedQuantity Measure = "ConsumedQuantity"
+	MeasurePricingQuantity  Measure = "PricingQuantity"
+	MeasureCount            Measure = "count"
+)
+
+// Measures lists every Measure, for flag help and validation.
+func Measures() []Measure {
+	return []Measure{MeasureEffectiveCost, MeasureBilledCost, MeasureListCost,
+		MeasureContractedCost, MeasureConsumedQuantity, MeasurePricingQuantity, MeasureCount}
+}
+
+// ParseMeasure accepts a measure name, case-insensitively.
+func ParseMeasure(s string) (Measure, error) {
+	for _, m := range Measures() {
+		if strings.EqualFold(s, string(m)) {
+			return m, nil
+		}
+	}
+	names := make([]string, 0, 7)
+	for _, m := range Measures() {
+		names = append(names, string(m))
+	}
+	return "", fmt.Errorf("unknown measure %q: use one of %s", s, strings.Join(names, ", "))
+}
+
+// FilterOp is the kind of a CostFilter.
+type FilterOp uint8
+
+// Filter kinds.
+const (
+	// FilterIn keeps rows whose Column equals one of Values (equals is In
+	// with one value).
+	FilterIn FilterOp = iota + 1
+	// FilterTagPresent keeps rows that carry the tag Column ("tag:KEY").
+	FilterTagPresent
+	// FilterTimeRange keeps rows with From <= ChargePeriodStart < To; a
+	// zero bound is open.
+	FilterTimeRange
+	// FilterCostRange keeps rows whose Measure lies in [Min, Max) (each
+	// bound only when HasMin/HasMax).
+	FilterCostRange
+)
+
+// CostFilter is one condition of a CostQuery; the filters of a query are
+// ANDed. Negate inverts any filter (tag absent is a negated tag present).
+type CostFilter struct {
+	Op     FilterOp
+	Negate bool
+	// Column is a FOCUS column name, "tag:KEY", an "x_" column, "day" or
+	// "month".
+	Column string
+	Values []string
+	From   time.Time
+	To     time.Time
+
+	Measure        Measure
+	Min, Max       Money
+	HasMin, HasMax bool
+}
+
+func (f CostFilter) String() string {
+	var s string
+	switch f.Op {
+	case FilterIn:
+		if len(f.Values) == 1 {
+			s = f.Column + "=" + f.Values[0]
+		} else {
+			s = f.Column + " in (" + strings.Join(f.Values, ",") + ")"
+		}
+	case FilterTagPresent:
+		s = f.Column + " present"
+	case FilterTimeRange:
+		s = fmt.Sprintf("ChargePeriodStart in [%s, %s)", f.From.Format(time.RFC3339), f.To.Format(time.RFC3339))
+	case FilterCostRange:
+		lo, hi := "-inf", "+inf"
+		if f.HasMin {
+			lo = f.Min.String()
+		}
+		if f.HasMax {
+			hi = f.Max.String()
+		}
+		s = fmt.Sprintf("%s in [%s, %s)", f.Measure, lo, hi)
+	default:
+		s = fmt.Sprintf("filter op %d", f.Op)
+	}
+	if f.Negate {
+		return "not " + s
+	}
+	return s
+}
+
+// CostOrder orders result rows by a group-by column or a measure.
+type CostOrder struct {
+	By   string
+	Desc bool
+}
+
+// CostQuery asks for measures of the line items that pass all Filters,
+// grouped by GroupBy (FOCUS column names, "tag:KEY", "day", "month"),
+// ordered and cut to Limit rows (0: all).
+type CostQuery struct {
+	Measures []Measure
+	Filters  []CostFilter
+	GroupBy  []string
+	OrderBy  []CostOrder
+	Limit    int
+}
+
+// CostRow is one group of a CostResult: its key values in GroupBy order
+// and one exact value per measure. A count measure holds the count in
+// whole units (so it formats as "42"); Count is always the number of line
+// items in the group.
+type CostRow struct {
+	Keys   []string
+	Values []Sum
+	Count  int64
+}
+
+// CostResult is the answer to a CostQuery.
+type CostResult struct {
+	GroupBy  []string
+	Measures []Measure
+	Rows     []CostRow
+	// Generation is the store generation the query read.
+	Generation uint64
+}
+
+// CostReader answers spend queries; the store implements it, and so can a
+// warehouse-backed reader.
+type CostReader interface {
+	Query(ctx context.Context, q CostQuery) (*CostResult, error)
+}
+
+// CostWriter replaces a partition's line items in one step. The same
+// content hash again is a no-op and reports changed == false.
+type CostWriter interface {
+	Replace(ctx context.Context, p Partition, rows []LineItem, exportID, contentHash string) (changed bool, err error)
+}

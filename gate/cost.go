@@ -1,0 +1,222 @@
+package gate
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/costgate/costgate"
+)
+
+// costIndex holds a plan estimate arranged for the input document:
+// per-resource figures by address and exact totals per team and
+// environment tag value.
+type costIndex struct {
+	est     *costgate.PlanEstimate
+	byAddr  map[string]*costgate.ResourceEstimate
+	byTeam  map[string]*groupSums
+	byEnv   map[string]*groupSums
+	teamTag string
+	envTag  string
+	// shared caches the cost objects of component-less estimates (free
+	// and unpriced resources, most of a large plan), which repeat.
+	shared map[string]*ast.Term
+	mu     sync.Mutex
+}
+
+// groupSums are exact monthly totals of a group of resources.
+type groupSums struct {
+	before, after, delta costgate.Sum
+	unpriced             int
+}
+
+// newCostIndex arranges est for the resources of in. Resources group by
+// their effective teamTag and envTag values ("" when absent or unknown).
+func newCostIndex(in *Input, est *costgate.PlanEstimate, teamTag, envTag string) *costIndex {
+	if est == nil {
+		return nil
+	}
+	if teamTag == "" {
+		teamTag = "team"
+	}
+	if envTag == "" {
+		envTag = "env"
+	}
+	c := &costIndex{est: est, byAddr: make(map[string]*costgate.ResourceEstimate, len(est.Resources)),
+		byTeam: map[string]*groupSums{}, byEnv: map[string]*groupSums{}, teamTag: teamTag, envTag: envTag,
+		shared: map[string]*ast.Term{}}
+	for i := range est.Resources {
+		c.byAddr[est.Resources[i].Address] = &est.Resources[i]
+	}
+	for i := range in.Resources {
+		r := &in.Resources[i]
+		re := c.byAddr[r.Address]
+		if re == nil {
+			continue
+		}
+		add := func(groups map[string]*groupSums, key string) {
+			g := groups[key]
+			if g == nil {
+				g = &groupSums{}
+				groups[key] = g
+			}
+			if !re.Priced {
+				if !re.Free {
+					g.unpriced++
+				}
+				return
+			}
+			addMoney(&g.before, re.MonthlyBefore)
+			addMoney(&g.after, re.MonthlyAfter)
+			addMoney(&g.delta, re.MonthlyDelta)
+		}
+		add(c.byTeam, tagValue(r, teamTag))
+		add(c.byEnv, tagValue(r, envTag))
+	}
+	return c
+}
+
+func addMoney(s *costgate.Sum, m *costgate.Money) {
+	if m != nil {
+		s.Add(*m)
+	}
+}
+
+func tagValue(r *Resource, key string) string {
+	if v := r.Tags[key]; v != nil {
+		return *v
+	}
+	return ""
+}
+
+// moneyTerm is an exact OPA number for m, or null.
+func moneyTerm(m *costgate.Money) *ast.Term {
+	if m == nil {
+		return ast.NullTerm()
+	}
+	return ast.NumberTerm(json.Number(m.String()))
+}
+
+func sumTerm(s costgate.Sum) *ast.Term { return ast.NumberTerm(json.Number(s.String())) }
+
+// resourceCost is input.resources[i].cost.
+func (c *costIndex) resourceCost(address string) *ast.Term {
+	re := c.byAddr[address]
+	if re == nil {
+		return ast.ObjectTerm(
+			[2]*ast.Term{ast.StringTerm("priced"), ast.BooleanTerm(false)},
+			[2]*ast.Term{ast.StringTerm("free"), ast.BooleanTerm(false)},
+			[2]*ast.Term{ast.StringTerm("currency"), ast.StringTerm(c.est.Currency)},
+			[2]*ast.Term{ast.StringTerm("monthly_before"), ast.NullTerm()},
+			[2]*ast.Term{ast.StringTerm("monthly_after"), ast.NullTerm()},
+			[2]*ast.Term{ast.StringTerm("monthly_delta"), ast.NullTerm()},
+			[2]*ast.Term{ast.StringTerm("components"), ast.ArrayTerm()},
+			[2]*ast.Term{ast.StringTerm("reason"), ast.StringTerm("not estimated")},
+		)
+	}
+	var key string
+	if len(re.Components) == 0 {
+		key = fmt.Sprint(re.Priced, re.Free, re.UsageBased, optString(re.MonthlyBefore), optString(re.MonthlyAfter),
+			optString(re.MonthlyDelta), optString(re.ListMonthlyBefore), optString(re.ListMonthlyAfter), optString(re.ListMonthlyDelta), re.Reason)
+		c.mu.Lock()
+		t, ok := c.shared[key]
+		c.mu.Unlock()
+		if ok {
+			return t
+		}
+	}
+	comps := make([]*ast.Term, len(re.Components))
+	for i, cc := range re.Components {
+		qty := ast.NullTerm()
+		if cc.MonthlyQuantity != nil {
+			qty = ast.NumberTerm(json.Number(cc.MonthlyQuantity.String()))
+		}
+		comps[i] = ast.ObjectTerm(
+			[2]*ast.Term{ast.StringTerm("name"), ast.StringTerm(cc.Name)},
+			[2]*ast.Term{ast.StringTerm("unit"), ast.StringTerm(cc.Unit)},
+			[2]*ast.Term{ast.StringTerm("quantity"), qty},
+			[2]*ast.Term{ast.StringTerm("unit_price"), ast.NumberTerm(json.Number(cc.UnitPrice.String()))},
+			[2]*ast.Term{ast.StringTerm("list_unit_price"), ast.NumberTerm(json.Number(cc.ListUnitPrice.String()))},
+			[2]*ast.Term{ast.StringTerm("monthly"), moneyTerm(cc.Monthly)},
+			[2]*ast.Term{ast.StringTerm("usage_based"), ast.BooleanTerm(cc.UsageBased)},
+		)
+	}
+	t := ast.ObjectTerm(
+		[2]*ast.Term{ast.StringTerm("priced"), ast.BooleanTerm(re.Priced)},
+		[2]*ast.Term{ast.StringTerm("free"), ast.BooleanTerm(re.Free)},
+		[2]*ast.Term{ast.StringTerm("usage_based"), ast.BooleanTerm(re.UsageBased)},
+		[2]*ast.Term{ast.StringTerm("currency"), ast.StringTerm(c.est.Currency)},
+		[2]*ast.Term{ast.StringTerm("monthly_before"), moneyTerm(re.MonthlyBefore)},
+		[2]*ast.Term{ast.StringTerm("monthly_after"), moneyTerm(re.MonthlyAfter)},
+		[2]*ast.Term{ast.StringTerm("monthly_delta"), moneyTerm(re.MonthlyDelta)},
+		[2]*ast.Term{ast.StringTerm("list_monthly_before"), moneyTerm(re.ListMonthlyBefore)},
+		[2]*ast.Term{ast.StringTerm("list_monthly_after"), moneyTerm(re.ListMonthlyAfter)},
+		[2]*ast.Term{ast.StringTerm("list_monthly_delta"), moneyTerm(re.ListMonthlyDelta)},
+		[2]*ast.Term{ast.StringTerm("components"), ast.ArrayTerm(comps...)},
+		[2]*ast.Term{ast.StringTerm("reason"), ast.StringTerm(re.Reason)},
+	)
+	if key != "" {
+		c.mu.Lock()
+		c.shared[key] = t
+		c.mu.Unlock()
+	}
+	return t
+}
+
+func optString(m *costgate.Money) string {
+	if m == nil {
+		return "-"
+	}
+	return m.String()
+}
+
+// totals is input.cost.
+func (c *costIndex) totals() ast.Value {
+	unpriced := make([]*ast.Term, len(c.est.Unpriced))
+	for i, a := range c.est.Unpriced {
+		unpriced[i] = ast.StringTerm(a)
+	}
+	groups := func(m map[string]*groupSums) *ast.Term {
+		pairs := make([][2]*ast.Term, 0, len(m))
+		for _, k := range sortedKeys(m) {
+			g := m[k]
+			pairs = append(pairs, [2]*ast.Term{ast.StringTerm(k), ast.ObjectTerm(
+				[2]*ast.Term{ast.StringTerm("monthly_before"), sumTerm(g.before)},
+				[2]*ast.Term{ast.StringTerm("monthly_after"), sumTerm(g.after)},
+				[2]*ast.Term{ast.StringTerm("monthly_delta"), sumTerm(g.delta)},
+				[2]*ast.Term{ast.StringTerm("unpriced"), ast.IntNumberTerm(g.unpriced)},
+			)})
+		}
+		return ast.ObjectTerm(pairs...)
+	}
+	e := c.est
+	return ast.NewObject(
+		[2]*ast.Term{ast.StringTerm("currency"), ast.StringTerm(e.Currency)},
+		[2]*ast.Term{ast.StringTerm("price_snapshot"), ast.StringTerm(e.PriceSnapshot)},
+		[2]*ast.Term{ast.StringTerm("monthly_before"), moneyTerm(&e.MonthlyBefore)},
+		[2]*ast.Term{ast.StringTerm("monthly_after"), moneyTerm(&e.MonthlyAfter)},
+		[2]*ast.Term{ast.StringTerm("monthly_delta"), moneyTerm(&e.MonthlyDelta)},
+		[2]*ast.Term{ast.StringTerm("list_monthly_before"), moneyTerm(&e.ListMonthlyBefore)},
+		[2]*ast.Term{ast.StringTerm("list_monthly_after"), moneyTerm(&e.ListMonthlyAfter)},
+		[2]*ast.Term{ast.StringTerm("list_monthly_delta"), moneyTerm(&e.ListMonthlyDelta)},
+		[2]*ast.Term{ast.StringTerm("unpriced"), ast.ArrayTerm(unpriced...)},
+		[2]*ast.Term{ast.StringTerm("team_tag"), ast.StringTerm(c.teamTag)},
+		[2]*ast.Term{ast.StringTerm("env_tag"), ast.StringTerm(c.envTag)},
+		[2]*ast.Term{ast.StringTerm("by_team"), groups(c.byTeam)},
+		[2]*ast.Term{ast.StringTerm("by_env"), groups(c.byEnv)},
+	)
+}
+
+// decisionCost is the decision's cost section.
+func (c *costIndex) decisionCost() *costgate.CostTotals {
+	unpriced := append([]string{}, c.est.Unpriced...)
+	return &costgate.CostTotals{
+		Currency:      c.est.Currency,
+		MonthlyBefore: c.est.MonthlyBefore,
+		MonthlyAfter:  c.est.MonthlyAfter,
+		MonthlyDelta:  c.est.MonthlyDelta,
+		Unpriced:      unpriced,
+	}
+}

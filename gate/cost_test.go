@@ -1,0 +1,154 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/costgate/costgate"
+)
+
+func money(s string) *costgate.Money {
+	m := costgate.MustMoney(s)
+	return &m
+}
+
+// costPlan is two new instances of team payments (prod) and one of data.
+const costPlan = `{"format_version":"1.2","resource_changes":[
+ {"address":"aws_instance.a","mode":"managed","type":"aws_instance","name":"a","provider_name":"registry.terraform.io/hashicorp/aws",
+  "change":{"actions":["create"],"before":null,"after":{"instance_type":"m5.large","tags":{"team":"payments","env":"prod"},"tags_all":{"team":"payments","env":"prod"}},"after_unknown":{}}},
+ {"address":"aws_instance.b","mode":"managed","type":"aws_instance","name":"b","provider_name":"registry.terraform.io/hashicorp/aws",
+  "change":{"actions":["create"],"before":null,"after":{"instance_type":"m5.large","tags":{"team":"payments","env":"prod"},"tags_all":{"team":"payments","env":"prod"}},"after_unknown":{}}},
+ {"address":"aws_lambda_function.f","mode":"managed","type":"aws_lambda_function","name":"f","provider_name":"registry.terraform.io/hashicorp/aws",
+  "change":{"actions":["create"],"before":null,"after":{"tags":{"team":"data"},"tags_all":{"team":"data"}},"after_unknown":{}}}]}`
+
+func costEstimate() *costgate.PlanEstimate {
+	return &costgate.PlanEstimate{
+		Currency: "USD", PriceSnapshot: "test@1",
+		Resources: []costgate.ResourceEstimate{
+			{Address: "aws_instance.a", Type: "aws_instance", Priced: true, MonthlyBefore: money("0"), MonthlyAfter: money("70.080000001"), MonthlyDelta: money("70.080000001")},
+			{Address: "aws_instance.b", Type: "aws_instance", Priced: true, MonthlyBefore: money("0"), MonthlyAfter: money("70.079999999"), MonthlyDelta: money("70.079999999")},
+			{Address: "aws_lambda_function.f", Type: "aws_lambda_function", Priced: false, UsageBased: true, Reason: "usage-based: no usage known"},
+		},
+		MonthlyAfter: costgate.MustMoney("140.16"), MonthlyDelta: costgate.MustMoney("140.16"),
+		Unpriced: []string{"aws_lambda_function.f"},
+	}
+}
+
+func TestCostInInput(t *testing.T) {
+	p, err := ParsePlan([]byte(costPlan), "cost.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := BuildInput(p, InputOptions{Estimate: costEstimate()})
+	b, err := in.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resources []struct {
+			Address string
+			Cost    map[string]any
+		}
+		Cost struct {
+			Currency string
+			ByTeam   map[string]map[string]any `json:"by_team"`
+			ByEnv    map[string]map[string]any `json:"by_env"`
+			Unpriced []string
+		}
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	// The two instances sum exactly: 70.080000001 + 70.079999999.
+	if got := doc.Cost.ByTeam["payments"]["monthly_delta"]; got != json.Number("140.16") {
+		t.Errorf("by_team.payments.monthly_delta = %v, want exactly 140.16", got)
+	}
+	if got := doc.Cost.ByEnv["prod"]["monthly_delta"]; got != json.Number("140.16") {
+		t.Errorf("by_env.prod.monthly_delta = %v", got)
+	}
+	if got := doc.Cost.ByTeam["data"]["unpriced"]; got != json.Number("1") {
+		t.Errorf("by_team.data.unpriced = %v", got)
+	}
+	if doc.Resources[0].Cost["monthly_after"] != json.Number("70.080000001") || doc.Resources[2].Cost["priced"] != false {
+		t.Errorf("resource costs %+v", doc.Resources)
+	}
+	if len(doc.Cost.Unpriced) != 1 || doc.Cost.Currency != "USD" {
+		t.Errorf("cost %+v", doc.Cost)
+	}
+}
+
+// TestBudgetDenied is the issue's budget test: a team whose month-to-date
+// spend plus the plan's delta is over its budget is denied, and the
+// message names the team, the budget, the spend and the delta.
+func TestBudgetDenied(t *testing.T) {
+	p, err := ParsePlan([]byte(costPlan), "cost.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, Options{
+		Config: map[string]any{
+			"budgets": map[string]any{"teams": map[string]any{"payments": 5000, "data": 900}},
+			"cost":    map[string]any{"unpriced": true, "expensive_resource": 70.08, "max_monthly_increase": map[string]any{"prod": 100}},
+		},
+		Spend: map[string]any{"teams": map[string]any{"payments": map[string]any{"month_to_date": json.Number("4900.5")}}},
+	})
+	d, err := e.Evaluate(context.Background(), BuildInput(p, InputOptions{Estimate: costEstimate()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byRule := map[string][]costgate.Finding{}
+	for _, f := range d.Findings {
+		byRule[f.RuleID] = append(byRule[f.RuleID], f)
+	}
+	budget := byRule["cost.budget"]
+	if len(budget) != 1 || budget[0].Severity != costgate.SeverityDeny {
+		t.Fatalf("cost.budget findings %+v", budget)
+	}
+	for _, want := range []string{`team "payments"`, "5000.00 USD monthly budget", "spent 4900.50", "adds 140.16"} {
+		if !strings.Contains(budget[0].Message, want) {
+			t.Errorf("budget message %q lacks %q", budget[0].Message, want)
+		}
+	}
+	if n := len(byRule["cost.expensive_resource"]); n != 1 {
+		t.Errorf("expensive_resource findings: %d, want 1 (70.080000001 >= 70.08, 70.079999999 < 70.08)", n)
+	}
+	if n := len(byRule["cost.max_monthly_increase"]); n != 1 {
+		t.Errorf("max_monthly_increase findings: %+v", byRule["cost.max_monthly_increase"])
+	}
+	if u := byRule["cost.unpriced"]; len(u) != 1 || u[0].Address != "aws_lambda_function.f" || u[0].Severity != costgate.SeverityWarn {
+		t.Errorf("unpriced findings %+v", u)
+	}
+	if d.Cost == nil || d.Cost.MonthlyDelta != costgate.MustMoney("140.16") || len(d.Cost.Unpriced) != 1 {
+		t.Errorf("decision cost %+v", d.Cost)
+	}
+	if d.Decision != costgate.OutcomeDeny {
+		t.Errorf("decision %s", d.Decision)
+	}
+}
+
+func TestMarkdownCostDiff(t *testing.T) {
+	est := costEstimate()
+	d := &costgate.Decision{Version: 1, Decision: costgate.OutcomeAllow, Findings: []costgate.Finding{},
+		Cost: &costgate.CostTotals{Currency: "USD", MonthlyAfter: est.MonthlyAfter, MonthlyDelta: est.MonthlyDelta, Unpriced: est.Unpriced}}
+	f, err := NewFormatter("markdown", FormatOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := f.Format(&b, &Report{Decision: d, Estimate: est}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"### Cost", "| Delta | +140.16 |", "Cost by resource (2 changes)", "| `aws_instance.a` | 0.00 | 70.08 | +70.08 |", "Prices: `test@1`", "`aws_lambda_function.f`"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "aws_instance.a") > strings.Index(out, "aws_instance.b") {
+		t.Error("the larger change is not first")
+	}
+}

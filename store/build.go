@@ -1,0 +1,739 @@
+package store
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/costgate/costgate"
+)
+
+// A table is built whole from column specs: strings are dictionary coded
+// (dictionaries sorted, so code order is string order), rows are sorted by
+// the spec's sort columns, every indexed column gets one roaring bitmap per
+// value built from sorted row runs or dense scratch words, and BSI money
+// columns get their bit planes. No per-row inserts into bitmaps.
+
+// nullInt marks a null int column value (a zero time.Time).
+const nullInt = math.MinInt64
+
+// maxSegmentRows bounds a segment: row ids are 32-bit.
+const maxSegmentRows = math.MaxUint32 - 1
+
+// colSpec names a column and how it is indexed.
+type colSpec struct {
+	name    string
+	indexed bool // dictionary columns: a bitmap per value
+	bsi     bool // money columns: bit-sliced index
+}
+
+// rowBuf receives one row's values from tableSpec.extract.
+type rowBuf struct {
+	strs    []string
+	present []bool // false on entry for every string column
+	ints    []int64
+	money   []int64
+}
+
+// derivedSpec is a dictionary column computed from an int column: the
+// UTC day or month of a time.
+type derivedSpec struct {
+	name string
+	from string // int column
+	unit string // "day" or "month"
+}
+
+// tableSpec describes a batch of rows as columns. Rows are read once, row
+// by row, through extract (column-at-a-time reads would stream the whole
+// row array through the cache once per column).
+type tableSpec struct {
+	kind    tableKind
+	rows    int
+	strs    []colSpec
+	ints    []colSpec // nullInt for null
+	money   []colSpec
+	extract func(i int, r *rowBuf)
+	derived []derivedSpec
+	sortBy  []string // dictionary columns, major first
+	timeCol string   // int column whose range goes in the footer
+	// maxBitmapValues: an indexed column with more distinct values in a
+	// segment is stored without bitmaps (filters scan its codes instead).
+	maxBitmapValues int
+	workers         int
+}
+
+type dictCol struct {
+	name    string
+	indexed bool
+	codes   []uint32
+	vals    []string
+}
+
+type builtCol struct {
+	meta    colMeta
+	data    []byte
+	dict    []byte
+	bitmaps [][]byte
+	planes  [][]byte
+}
+
+type builtTable struct {
+	f    footer
+	cols []builtCol
+}
+
+// build turns a spec into serialized columns ready to be written.
+func build(spec *tableSpec) (*builtTable, error) {
+	n := spec.rows
+	if n > maxSegmentRows {
+		return nil, fmt.Errorf("%d rows exceed a segment's limit of %d", n, maxSegmentRows)
+	}
+	workers := spec.workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+
+	// 1. Read the rows once (in row chunks, one per worker), coding
+	// strings against per-chunk dictionaries, then merge the dictionaries.
+	ints, money, dicts := extractColumns(spec, workers)
+	intIdx := map[string]int{}
+	for i, c := range spec.ints {
+		intIdx[c.name] = i
+	}
+	for _, d := range spec.derived {
+		dicts = append(dicts, encodeTimes(d.name, ints[intIdx[d.from]], d.unit))
+	}
+
+	// 2. Row order.
+	byName := map[string]*dictCol{}
+	for i := range dicts {
+		byName[dicts[i].name] = &dicts[i]
+	}
+	var keys []*dictCol
+	for _, name := range spec.sortBy {
+		if d := byName[name]; d != nil {
+			keys = append(keys, d)
+		}
+	}
+	perm := sortOrder(n, keys)
+
+	// 3. Serialize every column in row order (parallel).
+	t := &builtTable{}
+	t.f.kind = spec.kind
+	t.f.rows = uint64(n)
+	t.f.minTime, t.f.maxTime = nullInt, nullInt
+	if i, ok := intIdx[spec.timeCol]; ok {
+		t.f.minTime, t.f.maxTime = intRange(ints[i])
+	}
+	for i, m := range spec.money {
+		var s costgate.Sum
+		for _, v := range money[i] {
+			s.Add(costgate.Money(v))
+		}
+		hi, lo := s.Parts()
+		t.f.totals = append(t.f.totals, total{name: m.name, sum: [2]uint64{uint64(hi), lo}})
+	}
+	t.cols = make([]builtCol, len(dicts)+len(ints)+len(money))
+	var errMu sync.Mutex
+	var firstErr error
+	parallel(len(t.cols), workers, func(j int) {
+		var c builtCol
+		var err error
+		switch {
+		case j < len(dicts):
+			c, err = buildDict(&dicts[j], perm, spec.maxBitmapValues)
+		case j < len(dicts)+len(ints):
+			c = buildInt(spec.ints[j-len(dicts)].name, ints[j-len(dicts)], perm)
+		default:
+			k := j - len(dicts) - len(ints)
+			c, err = buildMoney(spec.money[k], money[k], perm)
+		}
+		if err != nil {
+			errMu.Lock()
+			firstErr = cmp.Or(firstErr, err)
+			errMu.Unlock()
+		}
+		t.cols[j] = c
+	})
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return t, nil
+}
+
+// chunkDict codes one string column within one chunk of rows.
+type chunkDict struct {
+	ids      map[string]uint32
+	vals     []string
+	last     string
+	lastCode uint32
+	// hits and tries measure the last-value shortcut; a column whose
+	// consecutive rows rarely repeat stops trying it.
+	hits, tries int
+	// byPtr maps a string's bytes (address, length) to its code: rows
+	// that share one string (interned by a parser, or one resource's id
+	// on every row) skip hashing it. It is direct-mapped and grows with
+	// the dictionary, up to 1<<14 entries.
+	byPtr []ptrCode
+}
+
+type ptrCode struct {
+	p    *byte
+	n    int
+	code uint32
+}
+
+func (d *chunkDict) code(v string) uint32 {
+	if d.tries < 1024 || d.hits*8 > d.tries {
+		d.tries++
+		if d.lastCode != 0 && v == d.last {
+			d.hits++
+			return d.lastCode
+		}
+	}
+	p := unsafe.StringData(v)
+	e := &d.byPtr[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(v)))&uintptr(len(d.byPtr)-1)]
+	if e.p == p && e.n == len(v) && e.code != 0 {
+		d.last, d.lastCode = v, e.code
+		return e.code
+	}
+	c, ok := d.ids[v]
+	if !ok {
+		d.vals = append(d.vals, v)
+		c = uint32(len(d.vals))
+		d.ids[v] = c
+		if len(d.vals)*2 > len(d.byPtr) && len(d.byPtr) < 1<<14 {
+			d.byPtr = make([]ptrCode, 4*len(d.byPtr))
+			e = &d.byPtr[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(v)))&uintptr(len(d.byPtr)-1)]
+		}
+	}
+	*e = ptrCode{p: p, n: len(v), code: c}
+	d.last, d.lastCode = v, c
+	return c
+}
+
+// extractColumns reads every row once and returns the int and money
+// columns and the dictionary-coded string columns (dictionaries sorted).
+func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts []dictCol) {
+	n := spec.rows
+	ints = make([][]int64, len(spec.ints))
+	for i := range ints {
+		ints[i] = make([]int64, n)
+	}
+	money = make([][]int64, len(spec.money))
+	for i := range money {
+		money[i] = make([]int64, n)
+	}
+	codes := make([][]uint32, len(spec.strs))
+	for i := range codes {
+		codes[i] = make([]uint32, n)
+	}
+	chunks := max(1, min(workers, n/4096))
+	bounds := make([]int, chunks+1)
+	for c := range bounds {
+		bounds[c] = n * c / chunks
+	}
+	cds := make([][]chunkDict, chunks)
+	parallel(chunks, chunks, func(c int) {
+		ds := make([]chunkDict, len(spec.strs))
+		for j := range ds {
+			ds[j].ids = map[string]uint32{}
+			ds[j].byPtr = make([]ptrCode, 16)
+		}
+		r := rowBuf{
+			strs:    make([]string, len(spec.strs)),
+			present: make([]bool, len(spec.strs)),
+			ints:    make([]int64, len(spec.ints)),
+			money:   make([]int64, len(spec.money)),
+		}
+		for i := bounds[c]; i < bounds[c+1]; i++ {
+			clear(r.present)
+			spec.extract(i, &r)
+			for j, ok := range r.present {
+				if ok {
+					codes[j][i] = ds[j].code(r.strs[j])
+				}
+			}
+			for j, v := range r.ints {
+				ints[j][i] = v
+			}
+			for j, v := range r.money {
+				money[j][i] = v
+			}
+		}
+		cds[c] = ds
+	})
+	dicts = make([]dictCol, len(spec.strs))
+	parallel(len(spec.strs), workers, func(j int) {
+		d := dictCol{name: spec.strs[j].name, indexed: spec.strs[j].indexed, codes: codes[j]}
+		if chunks == 1 {
+			d.vals = cds[0][j].vals
+			dicts[j] = sortDict(d)
+			return
+		}
+		// Union of the chunks' values, sorted; then each chunk's codes
+		// are renumbered into it.
+		seen := map[string]struct{}{}
+		for c := range cds {
+			for _, v := range cds[c][j].vals {
+				if _, ok := seen[v]; !ok {
+					seen[v] = struct{}{}
+					d.vals = append(d.vals, v)
+				}
+			}
+		}
+		slices.Sort(d.vals)
+		pos := make(map[string]uint32, len(d.vals))
+		for i, v := range d.vals {
+			pos[v] = uint32(i + 1)
+		}
+		for c := range cds {
+			vals := cds[c][j].vals
+			remap := make([]uint32, len(vals)+1)
+			for i, v := range vals {
+				remap[i+1] = pos[v]
+			}
+			for i := bounds[c]; i < bounds[c+1]; i++ {
+				d.codes[i] = remap[d.codes[i]]
+			}
+		}
+		dicts[j] = d
+	})
+	return ints, money, dicts
+}
+
+// parallel runs fn(0..n-1) on up to workers goroutines.
+func parallel(n, workers int, fn func(i int)) {
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next sync.Mutex
+	i := 0
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				next.Lock()
+				j := i
+				i++
+				next.Unlock()
+				if j >= n {
+					return
+				}
+				fn(j)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func intRange(v []int64) (lo, hi int64) {
+	lo, hi = nullInt, nullInt
+	for _, x := range v {
+		if x == nullInt {
+			continue
+		}
+		if lo == nullInt || x < lo {
+			lo = x
+		}
+		if hi == nullInt || x > hi {
+			hi = x
+		}
+	}
+	return lo, hi
+}
+
+func sortDict(d dictCol) dictCol {
+	if slices.IsSorted(d.vals) {
+		return d
+	}
+	order := make([]uint32, len(d.vals))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(a, b uint32) int { return cmp.Compare(d.vals[a], d.vals[b]) })
+	remap := make([]uint32, len(d.vals)+1)
+	sorted := make([]string, len(d.vals))
+	for newIdx, old := range order {
+		remap[old+1] = uint32(newIdx + 1)
+		sorted[newIdx] = d.vals[old]
+	}
+	for i, c := range d.codes {
+		d.codes[i] = remap[c]
+	}
+	d.vals = sorted
+	return d
+}
+
+const nanosPerDay = int64(24 * time.Hour)
+
+// encodeTimes codes the UTC day ("2026-10-01") or month ("2026-10") of
+// unix-nano times; such strings sort in time order.
+func encodeTimes(name string, v []int64, unit string) dictCol {
+	bucket := func(x int64) int64 {
+		if unit == "month" {
+			t := time.Unix(0, x).UTC()
+			return int64(t.Year())*12 + int64(t.Month()) - 1
+		}
+		return floorDiv(x, nanosPerDay)
+	}
+	format := func(b int64) string {
+		if unit == "month" {
+			return costgate.Month{Year: int(b / 12), Month: time.Month(b%12 + 1)}.String()
+		}
+		return time.Unix(b*86400, 0).UTC().Format(time.DateOnly)
+	}
+	codes := make([]uint32, len(v))
+	ids := map[int64]uint32{}
+	var buckets []int64
+	var lastB int64
+	var lastC uint32
+	var lastX int64 = nullInt
+	for i, x := range v {
+		if x == nullInt {
+			continue
+		}
+		if lastC != 0 && x == lastX {
+			codes[i] = lastC
+			continue
+		}
+		b := bucket(x)
+		c := lastC
+		if lastC == 0 || b != lastB {
+			var ok bool
+			if c, ok = ids[b]; !ok {
+				buckets = append(buckets, b)
+				c = uint32(len(buckets))
+				ids[b] = c
+			}
+		}
+		codes[i] = c
+		lastX, lastB, lastC = x, b, c
+	}
+	vals := make([]string, len(buckets))
+	for i, b := range buckets {
+		vals[i] = format(b)
+	}
+	return sortDict(dictCol{name: name, indexed: true, codes: codes, vals: vals})
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// sortOrder returns the row permutation that sorts rows by the key
+// columns' codes (then by original position). Keys are packed with the
+// row index into one uint64 and radix sorted when they fit.
+func sortOrder(n int, keys []*dictCol) []uint32 {
+	perm := make([]uint32, n)
+	idxBits := bits.Len(uint(n))
+	total := idxBits
+	widths := make([]int, len(keys))
+	for i, k := range keys {
+		widths[i] = bits.Len(uint(len(k.vals)))
+		total += widths[i]
+	}
+	if total > 64 {
+		for i := range perm {
+			perm[i] = uint32(i)
+		}
+		slices.SortStableFunc(perm, func(a, b uint32) int {
+			for _, k := range keys {
+				if c := cmp.Compare(k.codes[a], k.codes[b]); c != 0 {
+					return c
+				}
+			}
+			return 0
+		})
+		return perm
+	}
+	packed := make([]uint64, n)
+	for i := range packed {
+		var key uint64
+		for j, k := range keys {
+			key = key<<widths[j] | uint64(k.codes[i])
+		}
+		packed[i] = key<<idxBits | uint64(i)
+	}
+	radixSort(packed, total)
+	mask := uint64(1)<<idxBits - 1
+	for i, p := range packed {
+		perm[i] = uint32(p & mask)
+	}
+	return perm
+}
+
+// radixSort sorts v by its low bits bits, least significant byte first.
+func radixSort(v []uint64, nbits int) {
+	if len(v) < 256 {
+		slices.Sort(v)
+		return
+	}
+	tmp := make([]uint64, len(v))
+	src, dst := v, tmp
+	for shift := 0; shift < nbits; shift += 8 {
+		var count [257]int
+		for _, x := range src {
+			count[(x>>shift)&0xff+1]++
+		}
+		if count[1] == len(src) {
+			continue // every value has this byte zero
+		}
+		for i := 1; i < 257; i++ {
+			count[i] += count[i-1]
+		}
+		for _, x := range src {
+			b := (x >> shift) & 0xff
+			dst[count[b]] = x
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &v[0] {
+		copy(v, src)
+	}
+}
+
+func codeWidth(dictLen int) uint8 {
+	switch {
+	case dictLen < 1<<8:
+		return 1
+	case dictLen < 1<<16:
+		return 2
+	}
+	return 4
+}
+
+func buildDict(d *dictCol, perm []uint32, maxBitmapValues int) (builtCol, error) {
+	n := len(perm)
+	w := codeWidth(len(d.vals))
+	sorted := make([]uint32, n)
+	for i, p := range perm {
+		sorted[i] = d.codes[p]
+	}
+	c := builtCol{meta: colMeta{name: d.name, typ: colDict, width: w, scale: 1, dictLen: uint32(len(d.vals))}}
+	c.data = packCodes(sorted, w)
+	c.dict = packDict(d.vals)
+	if d.indexed && (maxBitmapValues <= 0 || len(d.vals) <= maxBitmapValues) {
+		c.meta.flags |= flagIndexed
+		bms, err := codeBitmaps(sorted, len(d.vals))
+		if err != nil {
+			return c, fmt.Errorf("column %s: %w", d.name, err)
+		}
+		c.bitmaps = bms
+	}
+	return c, nil
+}
+
+func packCodes(codes []uint32, w uint8) []byte {
+	b := make([]byte, len(codes)*int(w))
+	switch w {
+	case 1:
+		for i, c := range codes {
+			b[i] = byte(c)
+		}
+	case 2:
+		for i, c := range codes {
+			binary.LittleEndian.PutUint16(b[2*i:], uint16(c))
+		}
+	default:
+		for i, c := range codes {
+			binary.LittleEndian.PutUint32(b[4*i:], c)
+		}
+	}
+	return b
+}
+
+// packDict lays a dictionary out as len+1 u32 offsets then the bytes.
+func packDict(vals []string) []byte {
+	size := 4 * (len(vals) + 1)
+	for _, v := range vals {
+		size += len(v)
+	}
+	b := make([]byte, 4*(len(vals)+1), size)
+	off := uint32(0)
+	for i, v := range vals {
+		binary.LittleEndian.PutUint32(b[4*i:], off)
+		off += uint32(len(v))
+	}
+	binary.LittleEndian.PutUint32(b[4*len(vals):], off)
+	for _, v := range vals {
+		b = append(b, v...)
+	}
+	return b
+}
+
+// codeBitmaps builds one serialized bitmap per code 0..dictLen from rows
+// already in final order: a counting sort gives each code's rows in
+// ascending order, and each list becomes a bitmap without per-row inserts.
+func codeBitmaps(codes []uint32, dictLen int) ([][]byte, error) {
+	n := len(codes)
+	start := make([]uint32, dictLen+2)
+	for _, c := range codes {
+		start[c+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	pos := make([]uint32, n)
+	cur := slices.Clone(start[:dictLen+1])
+	for i, c := range codes {
+		pos[cur[c]] = uint32(i)
+		cur[c]++
+	}
+	scratch := make([]uint64, n/64+1)
+	out := make([][]byte, dictLen+1)
+	for c := 0; c <= dictLen; c++ {
+		bm := bitmapOfSorted(pos[start[c]:start[c+1]], scratch)
+		b, err := bm.ToBytes()
+		if err != nil {
+			return nil, fmt.Errorf("serialize bitmap %d: %w", c, err)
+		}
+		out[c] = b
+	}
+	return out, nil
+}
+
+// bitmapOfSorted builds a bitmap of ascending row ids. scratch holds at
+// least max/64+1 zero words and is left zeroed.
+func bitmapOfSorted(p []uint32, scratch []uint64) *roaring.Bitmap {
+	if len(p) == 0 {
+		return roaring.New()
+	}
+	first, last := p[0], p[len(p)-1]
+	if int(last-first)+1 == len(p) {
+		bm := roaring.New()
+		bm.AddRange(uint64(first), uint64(last)+1)
+		return bm
+	}
+	if len(p) < 4096 {
+		bm := roaring.New()
+		bm.AddMany(p)
+		bm.RunOptimize()
+		return bm
+	}
+	w := scratch[:last/64+1]
+	for _, x := range p {
+		w[x>>6] |= 1 << (x & 63)
+	}
+	bm := roaring.FromDense(w, true)
+	clear(w[first/64:])
+	bm.RunOptimize()
+	return bm
+}
+
+func buildInt(name string, v []int64, perm []uint32) builtCol {
+	lo, hi := intRange(v)
+	hasNull := false
+	for _, x := range v {
+		if x == nullInt {
+			hasNull = true
+			break
+		}
+	}
+	c := builtCol{meta: colMeta{name: name, typ: colInt, base: lo, scale: 1}}
+	if lo == nullInt { // all null
+		c.meta.base = 0
+	}
+	var g uint64
+	for _, x := range v {
+		if x != nullInt && g != 1 {
+			g = gcd(g, uint64(x-c.meta.base))
+		}
+	}
+	if g > 1 && g <= math.MaxInt64 {
+		c.meta.scale = int64(g)
+	}
+	span := uint64(0)
+	if lo != nullInt {
+		span = uint64(hi-lo) / uint64(c.meta.scale)
+	}
+	if hasNull {
+		c.meta.flags |= flagHasNull
+		if span < math.MaxUint64 {
+			span++
+		}
+	}
+	switch {
+	case span < 1<<8:
+		c.meta.width = 1
+	case span < 1<<16:
+		c.meta.width = 2
+	case span < 1<<32:
+		c.meta.width = 4
+	default:
+		c.meta.width = 8
+	}
+	b := make([]byte, len(v)*int(c.meta.width))
+	for i, p := range perm {
+		x := v[p]
+		var e uint64
+		if x != nullInt {
+			e = uint64(x-c.meta.base) / uint64(c.meta.scale)
+			if hasNull {
+				e++
+			}
+		}
+		switch c.meta.width {
+		case 1:
+			b[i] = byte(e)
+		case 2:
+			binary.LittleEndian.PutUint16(b[2*i:], uint16(e))
+		case 4:
+			binary.LittleEndian.PutUint32(b[4*i:], uint32(e))
+		default:
+			binary.LittleEndian.PutUint64(b[8*i:], e)
+		}
+	}
+	c.data = b
+	return c
+}
+
+func gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func buildMoney(s colSpec, v []int64, perm []uint32) (builtCol, error) {
+	c := builtCol{meta: colMeta{name: s.name, typ: colMoney, width: 8, scale: 1}}
+	b := make([]byte, 8*len(v))
+	sorted := make([]int64, len(v))
+	for i, p := range perm {
+		sorted[i] = v[p]
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(v[p]))
+	}
+	c.data = b
+	if s.bsi {
+		planes, err := buildBSI(sorted)
+		if err != nil {
+			return c, fmt.Errorf("column %s: %w", s.name, err)
+		}
+		c.meta.flags |= flagBSI
+		c.meta.nplanes = uint8(len(planes) - 1)
+		c.planes = planes
+	}
+	return c, nil
+}

@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/costgate/costgate"
+)
+
+// The crash test runs a writer in a child process (this test binary, re-
+// executed with -test.run=TestCrashChild) and kills it with SIGKILL at a
+// random moment or at a named point of the commit. After each kill the
+// store must reopen with every partition holding exactly one complete
+// version of its rows, exact totals, and no file the manifest does not
+// name.
+
+const crashEnv = "COSTGATE_CRASH_DIR"
+
+func crashConfig() genConfig {
+	cfg := smallConfig(11)
+	cfg.RowsPer = 2500
+	return cfg
+}
+
+// TestCrashChild is the child: it replaces random partitions with random
+// versions forever, syncing for real. It does nothing in a normal run.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv(crashEnv)
+	if dir == "" {
+		t.Skip("crash test child only")
+	}
+	seed, _ := strconv.ParseUint(os.Getenv("COSTGATE_CRASH_SEED"), 10, 64)
+	point := os.Getenv("COSTGATE_CRASH_POINT")
+	rng := rand.New(rand.NewPCG(seed, 99))
+	if point != "" {
+		skip := rng.IntN(3)
+		testHook = func(p string) {
+			if p == point {
+				if skip == 0 {
+					syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				}
+				skip--
+			}
+		}
+	}
+	s, err := Open(dir, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child open:", err)
+		os.Exit(3)
+	}
+	cfg := crashConfig()
+	parts := cfg.partitions()
+	for {
+		p := parts[rng.IntN(len(parts))]
+		v := 1 + rng.IntN(4)
+		if _, err := s.Replace(context.Background(), p, cfg.generate(p, v), strconv.Itoa(v), strconv.Itoa(v)); err != nil {
+			fmt.Fprintln(os.Stderr, "child replace:", err)
+			os.Exit(4)
+		}
+	}
+}
+
+func TestCrashDuringReplace(t *testing.T) {
+	if os.Getenv(crashEnv) != "" {
+		t.Skip("in the child")
+	}
+	iters := 40
+	if testing.Short() {
+		iters = 12
+	}
+	dir := t.TempDir()
+	cfg := crashConfig()
+	parts := cfg.partitions()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		if _, err := s.Replace(context.Background(), p, cfg.generate(p, 0), "0", "0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	// Expected rows and totals of every version.
+	type key struct {
+		p costgate.Partition
+		v int
+	}
+	totals := map[key]costgate.Sum{}
+	for _, p := range parts {
+		for v := 0; v <= 4; v++ {
+			var sum costgate.Sum
+			for _, r := range cfg.generate(p, v) {
+				sum.Add(r.BilledCost)
+			}
+			totals[key{p, v}] = sum
+		}
+	}
+	points := []string{"", "", "segment-written", "manifest-temp-written", "manifest-renamed", "committed"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < iters; i++ {
+		point := points[i%len(points)]
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), crashEnv+"="+dir, fmt.Sprintf("COSTGATE_CRASH_SEED=%d", i), "COSTGATE_CRASH_POINT="+point)
+		out := &lockedBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		if point == "" {
+			time.Sleep(time.Duration(20+rng.IntN(300)) * time.Millisecond)
+			cmd.Process.Signal(syscall.SIGKILL)
+		} else {
+			select {
+			case <-done:
+				done <- nil
+			case <-time.After(20 * time.Second):
+				cmd.Process.Signal(syscall.SIGKILL)
+				t.Fatalf("iteration %d: child did not reach %s", i, point)
+			}
+		}
+		<-done
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+			t.Fatalf("iteration %d: child was not killed (%v): %s", i, cmd.ProcessState, out.String())
+		}
+
+		s, err := Open(dir, Options{Logger: quiet})
+		if err != nil {
+			t.Fatalf("iteration %d (%q): reopen: %v", i, point, err)
+		}
+		// No orphans: only the manifest, the lock and live segments.
+		live := []string{manifestName, lockName}
+		for _, pi := range s.Partitions() {
+			live = append(live, pi.File)
+		}
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if !slices.Contains(live, e.Name()) {
+				t.Fatalf("iteration %d: orphan %s left after reopen", i, e.Name())
+			}
+		}
+		if len(s.Partitions()) != len(parts) {
+			t.Fatalf("iteration %d: %d partitions, want %d", i, len(s.Partitions()), len(parts))
+		}
+		for _, pi := range s.Partitions() {
+			v, err := strconv.Atoi(pi.ExportID)
+			if err != nil || pi.Err != "" {
+				t.Fatalf("iteration %d: partition %+v", i, pi)
+			}
+			// Sample the full row comparison; totals are checked always.
+			if i%4 == 0 {
+				got, err := s.LineItems(context.Background(), pi.Partition)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := diffRows(got, cfg.generate(pi.Partition, v)); d != "" {
+					t.Fatalf("iteration %d: %s is not version %d: %s", i, pi.Partition, v, d)
+				}
+			}
+			r, err := s.Query(context.Background(), Query{
+				Measures: []Measure{BilledCost},
+				Filters:  []Filter{Eq("BillingAccountId", pi.Partition.BillingAccountID), Eq(colMonth, pi.Partition.BillingPeriod.String())},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := r.Rows[0].Values[0], totals[key{pi.Partition, v}]; got != want {
+				t.Fatalf("iteration %d: %s total %s, want %s (version %d)", i, pi.Partition, got, want, v)
+			}
+		}
+		if err := s.Verify(context.Background()); err != nil {
+			t.Fatalf("iteration %d: %v", i, err)
+		}
+		s.Close()
+	}
+	s, err = Open(dir, Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if gen := s.Info().Generation; gen < uint64(len(parts)+iters/2) {
+		t.Fatalf("generation %d after %d kills: the children hardly committed", gen, iters)
+	}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}

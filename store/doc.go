@@ -1,0 +1,13 @@
+// Package store is costgate's embedded cost store: billing line items and
+// inventory resources in immutable, checksummed segment files with
+// dictionary-coded columns, roaring bitmaps per dimension value, exact
+// money columns and bit-sliced indexes for the main cost measures.
+//
+// A directory holds the segments and a MANIFEST naming the live ones under
+// a generation number. Replace swaps one partition (source, billing
+// account, billing period) in a single manifest commit (write temp, fsync,
+// rename, fsync directory); readers pin a generation and never see a
+// half-replaced period; segments no reader needs are deleted, and files a
+// crash left behind are removed at Open. See ../../shared/STORE.md for the
+// design and the measured targets.
+package store

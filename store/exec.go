@@ -1,0 +1,656 @@
+package store
+
+import (
+	"cmp"
+	"container/heap"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/costgate/costgate"
+)
+
+// Query execution: per segment, the filters give a selection; measures
+// are then summed per group. Groups whose keys are constant in a segment
+// (a partition's account and month, say) take the segment's stored totals
+// or a bit-sliced sum and never touch a row; other groups gather codes and
+// values for the selected rows into per-segment arrays, which merge across
+// segments through global ids.
+
+const batchSize = 2048
+
+type plan struct {
+	t        *table
+	q        Query
+	measures []string // summed columns, in query order without count
+	keys     []string
+	gds      []*globalDict
+}
+
+func (sn *Snapshot) run(ctx context.Context, t *table, q Query) (*Result, error) {
+	q, err := t.normalize(q)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{t: t, q: q, keys: q.GroupBy}
+	for _, m := range q.Measures {
+		if m != Count {
+			p.measures = append(p.measures, string(m))
+		}
+	}
+	for _, k := range p.keys {
+		p.gds = append(p.gds, sn.st.globalDict(k))
+	}
+	segs, err := sn.segments(t, q.Filters)
+	if err != nil {
+		return nil, err
+	}
+	workers := max(1, min(sn.st.opts.Parallelism, len(segs)))
+	// One aggregator for the query: workers sum each segment into their
+	// own scratch and merge it under the lock, once per segment.
+	a := getAgg(len(p.keys), len(p.measures))
+	defer putAgg(a)
+	if len(p.keys) == 1 {
+		// Ids seen so far: after the first query on a column, the dense
+		// slots never grow.
+		a.slot([]uint32{uint32(len(p.gds[0].values()) - 1)})
+	}
+	scr := make([]*scratch, workers)
+	for i := range scr {
+		scr[i] = scratchPool.Get().(*scratch)
+		defer scratchPool.Put(scr[i])
+	}
+	err = sn.forSegments(ctx, segs, func(w int, seg *segment) error {
+		return p.runSegment(seg, a, scr[w])
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.result(a, sn.v.gen), nil
+}
+
+// scratch holds a worker's reusable buffers.
+type scratch struct {
+	rows   []uint32
+	idx    []uint64
+	counts []int64
+	sums   []costgate.Sum
+	gids   []uint32
+}
+
+type keyCol struct {
+	col   *segCol // nil: the column is absent (all null)
+	fixed bool    // one value (gid) in the whole segment
+	gid   uint32
+	codes *codeView
+	card  uint64 // dictLen+1, or 1 when fixed
+	remap []uint32
+}
+
+func (p *plan) runSegment(seg *segment, a *agg, s *scratch) error {
+	ev := &segEval{seg: seg, t: p.t, n: seg.rows()}
+	sel, none, err := ev.selection(p.q.Filters)
+	if err != nil || none {
+		return err
+	}
+	vals := make([][]int64, len(p.measures))
+	for i, m := range p.measures {
+		if c := seg.col(m); c != nil {
+			if vals[i], err = c.money(); err != nil {
+				return err
+			}
+		}
+	}
+	kcs := make([]keyCol, len(p.keys))
+	constant := true
+	s.gids = s.gids[:0]
+	for i, k := range p.keys {
+		kc := &kcs[i]
+		kc.col, kc.card, kc.fixed = seg.col(k), 1, true
+		if kc.col != nil {
+			if kc.remap, err = kc.col.remapFor(p.gds[i]); err != nil {
+				return err
+			}
+			var ok bool
+			if kc.gid, ok, err = constantKey(kc.col, kc.remap); err != nil {
+				return err
+			}
+			if !ok {
+				constant, kc.fixed = false, false
+				kc.card = uint64(kc.col.meta.dictLen) + 1
+				if kc.codes, err = kc.col.codes(); err != nil {
+					return err
+				}
+			}
+		}
+		s.gids = append(s.gids, kc.gid)
+	}
+	if constant {
+		return p.constantGroup(seg, sel, vals, a, s.gids)
+	}
+	return p.groupRows(seg, sel, vals, kcs, a, s)
+}
+
+// constantKey reports whether every row of the segment has the same value
+// in c, and that value's global id.
+func constantKey(c *segCol, remap []uint32) (uint32, bool, error) {
+	switch {
+	case c.meta.dictLen == 0:
+		return 0, true, nil
+	case c.meta.dictLen == 1 && c.indexed():
+		nulls, err := c.bitmap(0)
+		if err != nil {
+			return 0, false, err
+		}
+		if nulls.IsEmpty() {
+			return remap[1], true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// constantGroup adds the whole selection to one group: stored totals for
+// a full segment, bit-sliced sums for dense selections, else a gather.
+func (p *plan) constantGroup(seg *segment, sel *roaring.Bitmap, vals [][]int64, a *agg, gids []uint32) error {
+	n := seg.rows()
+	count := int64(n)
+	if sel != nil {
+		count = int64(sel.GetCardinality())
+	}
+	sums := make([]costgate.Sum, len(p.measures))
+	for i, m := range p.measures {
+		if vals[i] == nil {
+			continue
+		}
+		if sel == nil {
+			if t, ok := seg.total(m); ok {
+				sums[i] = t
+				continue
+			}
+		}
+		b, err := seg.col(m).bsi()
+		if err != nil {
+			return err
+		}
+		// A bit-sliced sum pays per plane and container, a gather per
+		// row: the planes win only for dense selections.
+		if b != nil && sel != nil && count*2 >= int64(n) {
+			sums[i] = b.sum(sel)
+			continue
+		}
+		sums[i] = gatherSum(vals[i], sel, n)
+	}
+	a.mu.Lock()
+	a.add(a.slot(gids), count, sums)
+	a.mu.Unlock()
+	return nil
+}
+
+func gatherSum(v []int64, sel *roaring.Bitmap, n uint32) costgate.Sum {
+	var s costgate.Sum
+	if sel == nil {
+		for _, x := range v[:n] {
+			s.Add(costgate.Money(x))
+		}
+		return s
+	}
+	buf := make([]uint32, batchSize)
+	it := sel.ManyIterator()
+	for {
+		k := it.NextMany(buf)
+		if k == 0 {
+			return s
+		}
+		for _, r := range buf[:k] {
+			s.Add(costgate.Money(v[r]))
+		}
+	}
+}
+
+// groupRows aggregates row by row into per-segment groups indexed by the
+// combined codes, then merges them into a.
+func (p *plan) groupRows(seg *segment, sel *roaring.Bitmap, vals [][]int64, kcs []keyCol, a *agg, s *scratch) error {
+	n := seg.rows()
+	nm := len(p.measures)
+	strides := make([]uint64, len(kcs))
+	product := uint64(1)
+	for i := range kcs {
+		strides[i] = product
+		hi, lo := mulOverflow(product, kcs[i].card)
+		if hi {
+			return fmt.Errorf("group by %s: too many combinations in segment %s", strings.Join(p.keys, ","), seg.file)
+		}
+		product = lo
+	}
+	var count int64
+	if sel == nil {
+		count = int64(n)
+	} else {
+		count = int64(sel.GetCardinality())
+	}
+	dense := product <= uint64(count)+4096
+	var sparse map[uint64]int32
+	var sparseKeys []uint64
+	if dense {
+		s.counts = resize(s.counts, int(product))
+		s.sums = resize(s.sums, int(product)*nm)
+	} else {
+		sparse = make(map[uint64]int32)
+		s.counts, s.sums = s.counts[:0], s.sums[:0]
+	}
+	if cap(s.rows) < batchSize {
+		s.rows = make([]uint32, batchSize)
+		s.idx = make([]uint64, batchSize)
+	}
+	if dense && len(kcs) == 1 && nm <= 1 {
+		var v []int64
+		if nm == 1 {
+			v = vals[0]
+		}
+		switch cv := kcs[0].codes; cv.width {
+		case 1:
+			aggOne(cv.u8, v, sel, n, s.counts, s.sums, s.rows)
+		case 2:
+			aggOne(cv.u16, v, sel, n, s.counts, s.sums, s.rows)
+		default:
+			aggOne(cv.u32, v, sel, n, s.counts, s.sums, s.rows)
+		}
+		return p.mergeLocal(a, kcs, strides, s, nil)
+	}
+	var it roaring.ManyIntIterable
+	if sel != nil {
+		it = sel.ManyIterator()
+	}
+	for next := uint32(0); ; {
+		var rows []uint32
+		if sel == nil {
+			if next >= n {
+				break
+			}
+			k := min(uint32(batchSize), n-next)
+			rows = s.rows[:k]
+			for j := range rows {
+				rows[j] = next + uint32(j)
+			}
+			next += k
+		} else {
+			k := it.NextMany(s.rows[:batchSize])
+			if k == 0 {
+				break
+			}
+			rows = s.rows[:k]
+		}
+		idx := s.idx[:len(rows)]
+		clear(idx)
+		for i := range kcs {
+			if !kcs[i].fixed {
+				addCodes(idx, rows, kcs[i].codes, strides[i])
+			}
+		}
+		if !dense {
+			for j, x := range idx {
+				slot, ok := sparse[x]
+				if !ok {
+					slot = int32(len(sparseKeys))
+					sparse[x] = slot
+					sparseKeys = append(sparseKeys, x)
+					s.counts = append(s.counts, 0)
+					s.sums = append(s.sums, make([]costgate.Sum, nm)...)
+				}
+				idx[j] = uint64(slot)
+			}
+		}
+		accumulate(idx, rows, vals, s.counts, s.sums)
+	}
+	return p.mergeLocal(a, kcs, strides, s, sparseKeys)
+}
+
+// mergeLocal adds a segment's groups (slots of combined codes, or of
+// sparseKeys when not nil) to a.
+func (p *plan) mergeLocal(a *agg, kcs []keyCol, strides []uint64, s *scratch, sparseKeys []uint64) error {
+	nm := len(p.measures)
+	dense := sparseKeys == nil
+	gids := make([]uint32, len(kcs))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for slot, c := range s.counts {
+		if c == 0 {
+			continue
+		}
+		x := uint64(slot)
+		if !dense {
+			x = sparseKeys[slot]
+		}
+		for i := range kcs {
+			if kcs[i].fixed {
+				gids[i] = kcs[i].gid
+				continue
+			}
+			gids[i] = kcs[i].remap[(x/strides[i])%kcs[i].card]
+		}
+		a.add(a.slot(gids), c, s.sums[slot*nm:slot*nm+nm])
+	}
+	return nil
+}
+
+// aggOne sums one measure (v, or none when nil) per code of a single
+// group-by column over the selected rows (sel nil: all n rows).
+func aggOne[T uint8 | uint16 | uint32](codes []T, v []int64, sel *roaring.Bitmap, n uint32, counts []int64, sums []costgate.Sum, buf []uint32) {
+	if sel == nil {
+		codes = codes[:n]
+		if v == nil {
+			for _, c := range codes {
+				counts[c]++
+			}
+			return
+		}
+		v = v[:n]
+		for i, c := range codes {
+			counts[c]++
+			sums[c].Add(costgate.Money(v[i]))
+		}
+		return
+	}
+	it := sel.ManyIterator()
+	for {
+		k := it.NextMany(buf)
+		if k == 0 {
+			return
+		}
+		for _, r := range buf[:k] {
+			c := codes[r]
+			counts[c]++
+			if v != nil {
+				sums[c].Add(costgate.Money(v[r]))
+			}
+		}
+	}
+}
+
+func mulOverflow(a, b uint64) (overflow bool, product uint64) {
+	if a != 0 && b > ^uint64(0)/a {
+		return true, 0
+	}
+	return false, a * b
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+func addCodes(idx []uint64, rows []uint32, cv *codeView, stride uint64) {
+	switch cv.width {
+	case 1:
+		c := cv.u8
+		for j, r := range rows {
+			idx[j] += uint64(c[r]) * stride
+		}
+	case 2:
+		c := cv.u16
+		for j, r := range rows {
+			idx[j] += uint64(c[r]) * stride
+		}
+	default:
+		c := cv.u32
+		for j, r := range rows {
+			idx[j] += uint64(c[r]) * stride
+		}
+	}
+}
+
+func accumulate(idx []uint64, rows []uint32, vals [][]int64, counts []int64, sums []costgate.Sum) {
+	nm := len(vals)
+	for _, g := range idx {
+		counts[g]++
+	}
+	if nm == 1 && vals[0] != nil {
+		v := vals[0]
+		for j, r := range rows {
+			sums[idx[j]].Add(costgate.Money(v[r]))
+		}
+		return
+	}
+	for m, v := range vals {
+		if v == nil {
+			continue
+		}
+		for j, r := range rows {
+			sums[idx[j]*uint64(nm)+uint64(m)].Add(costgate.Money(v[r]))
+		}
+	}
+}
+
+// agg accumulates groups across segments. With at most one key the slot is
+// the key's global id; with more, slots come from a map of packed ids.
+type agg struct {
+	mu     sync.Mutex // held by workers while they merge a segment
+	nk, nm int
+	counts []int64
+	sums   []costgate.Sum
+	index  map[string]int32
+	keys   [][]uint32
+	buf    []byte
+}
+
+func newAgg(nk, nm int) *agg {
+	a := &agg{nk: nk, nm: nm}
+	if nk > 1 {
+		a.index = map[string]int32{}
+	}
+	return a
+}
+
+// Aggregators and scratch buffers are pooled: a group-by over a column
+// with many values allocates megabytes of slots otherwise.
+var (
+	aggPool     sync.Pool
+	scratchPool = sync.Pool{New: func() any { return &scratch{} }}
+)
+
+func getAgg(nk, nm int) *agg {
+	if nk <= 1 {
+		if a, ok := aggPool.Get().(*agg); ok {
+			a.nk, a.nm = nk, nm
+			a.counts = a.counts[:0]
+			a.sums = a.sums[:0]
+			return a
+		}
+	}
+	return newAgg(nk, nm)
+}
+
+func putAgg(a *agg) {
+	if a.nk <= 1 && cap(a.counts) <= 1<<24 {
+		aggPool.Put(a)
+	}
+}
+
+func (a *agg) slot(gids []uint32) int {
+	if a.nk <= 1 {
+		s := 0
+		if a.nk == 1 {
+			s = int(gids[0])
+		}
+		if s >= len(a.counts) {
+			a.grow(max(s+1, 2*len(a.counts)))
+		}
+		return s
+	}
+	a.buf = a.buf[:0]
+	for _, g := range gids {
+		a.buf = binary.LittleEndian.AppendUint32(a.buf, g)
+	}
+	if s, ok := a.index[string(a.buf)]; ok {
+		return int(s)
+	}
+	s := len(a.counts)
+	a.index[string(a.buf)] = int32(s)
+	a.keys = append(a.keys, slices.Clone(gids))
+	a.counts = append(a.counts, 0)
+	a.sums = append(a.sums, make([]costgate.Sum, a.nm)...)
+	return s
+}
+
+// grow extends the dense slots to n, zeroed, reusing capacity.
+func (a *agg) grow(n int) {
+	old := len(a.counts)
+	if cap(a.counts) >= n && cap(a.sums) >= n*a.nm {
+		a.counts = a.counts[:n]
+		a.sums = a.sums[:n*a.nm]
+		clear(a.counts[old:])
+		clear(a.sums[old*a.nm:])
+		return
+	}
+	counts := make([]int64, n)
+	copy(counts, a.counts)
+	sums := make([]costgate.Sum, n*a.nm)
+	copy(sums, a.sums)
+	a.counts, a.sums = counts, sums
+}
+
+func (a *agg) add(slot int, count int64, sums []costgate.Sum) {
+	a.counts[slot] += count
+	for i := range sums {
+		a.sums[slot*a.nm+i].AddSum(sums[i])
+	}
+}
+
+func (p *plan) result(a *agg, gen uint64) *Result {
+	nm := a.nm
+	var slots []int
+	n := 0
+	for _, c := range a.counts {
+		if c != 0 {
+			n++
+		}
+	}
+	slots = make([]int, 0, n)
+	for slot, c := range a.counts {
+		if c != 0 {
+			slots = append(slots, slot)
+		}
+	}
+	if len(p.keys) == 0 && len(slots) == 0 {
+		slots = append(slots, a.slot(nil))
+	}
+	names := make([][]string, len(p.keys))
+	for i, g := range p.gds {
+		names[i] = g.values()
+	}
+	key := func(slot, k int) string {
+		if a.nk == 1 {
+			return names[0][slot]
+		}
+		return names[k][a.keys[slot][k]]
+	}
+	less := p.comparer(a, key)
+	if p.q.Limit > 0 && len(slots) > 2*p.q.Limit {
+		slots = topK(slots, p.q.Limit, less)
+	} else {
+		slices.SortFunc(slots, less)
+		if p.q.Limit > 0 && len(slots) > p.q.Limit {
+			slots = slots[:p.q.Limit]
+		}
+	}
+	res := &Result{GroupBy: p.keys, Measures: p.q.Measures, Generation: gen, Rows: make([]Row, len(slots))}
+	for i, slot := range slots {
+		r := Row{Count: a.counts[slot], Keys: make([]string, len(p.keys)), Values: make([]costgate.Sum, len(p.q.Measures))}
+		for k := range p.keys {
+			r.Keys[k] = key(slot, k)
+		}
+		mi := 0
+		for j, m := range p.q.Measures {
+			if m == Count {
+				r.Values[j] = costgate.SumUnits(r.Count)
+				continue
+			}
+			r.Values[j] = a.sums[slot*nm+mi]
+			mi++
+		}
+		res.Rows[i] = r
+	}
+	return res
+}
+
+// comparer orders group slots by the query's OrderBy, then by keys
+// ascending.
+func (p *plan) comparer(a *agg, key func(slot, k int) string) func(x, y int) int {
+	type ord struct {
+		key     int // group-by index, or -1
+		measure int // index in p.measures, or -1 for count
+		desc    bool
+	}
+	var ords []ord
+	for _, o := range p.q.OrderBy {
+		ords = append(ords, ord{key: slices.Index(p.keys, o.By), measure: slices.Index(p.measures, o.By), desc: o.Desc})
+	}
+	nm := a.nm
+	return func(x, y int) int {
+		for _, o := range ords {
+			var c int
+			switch {
+			case o.key >= 0:
+				c = strings.Compare(key(x, o.key), key(y, o.key))
+			case o.measure >= 0:
+				c = a.sums[x*nm+o.measure].Cmp(a.sums[y*nm+o.measure])
+			default:
+				c = cmp.Compare(a.counts[x], a.counts[y])
+			}
+			if o.desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		for k := range p.keys {
+			if c := strings.Compare(key(x, k), key(y, k)); c != 0 {
+				return c
+			}
+		}
+		return 0
+	}
+}
+
+// topK returns the k first slots under cmpf, sorted, in O(n log k).
+func topK(slots []int, k int, cmpf func(x, y int) int) []int {
+	h := &slotHeap{cmp: cmpf, s: make([]int, 0, k)}
+	for _, s := range slots {
+		if len(h.s) < k {
+			heap.Push(h, s)
+			continue
+		}
+		if cmpf(s, h.s[0]) < 0 {
+			h.s[0] = s
+			heap.Fix(h, 0)
+		}
+	}
+	slices.SortFunc(h.s, cmpf)
+	return h.s
+}
+
+// slotHeap is a max-heap under cmp: the root is the worst slot kept.
+type slotHeap struct {
+	s   []int
+	cmp func(x, y int) int
+}
+
+func (h *slotHeap) Len() int           { return len(h.s) }
+func (h *slotHeap) Less(i, j int) bool { return h.cmp(h.s[i], h.s[j]) > 0 }
+func (h *slotHeap) Swap(i, j int)      { h.s[i], h.s[j] = h.s[j], h.s[i] }
+func (h *slotHeap) Push(x any)         { h.s = append(h.s, x.(int)) }
+func (h *slotHeap) Pop() any {
+	x := h.s[len(h.s)-1]
+	h.s = h.s[:len(h.s)-1]
+	return x
+}

@@ -1,0 +1,387 @@
+package store
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/costgate/costgate"
+)
+
+// Filter evaluation inside one segment. A selection is a bitmap of row
+// ids; nil means every row. Bitmap filters (indexed dimensions, tags,
+// days, BSI cost ranges) run first; filters that must scan a column then
+// only look at the rows still selected.
+
+// pruned reports whether the manifest entry alone proves that no row of
+// the segment passes the filters.
+func pruned(e *segmentEntry, t *table, filters []Filter) bool {
+	if e.Rows == 0 {
+		return true
+	}
+	minT, maxT := e.MinTime, e.MaxTime
+	for i := range filters {
+		f := &filters[i]
+		if f.Negate {
+			continue
+		}
+		switch {
+		case f.Op == costgate.FilterIn && t.kind == tableLineItems && f.Column == "BillingAccountId":
+			if !slices.Contains(f.Values, e.BillingAccountID) {
+				return true
+			}
+		case f.Op == costgate.FilterIn && (f.Column == colMonth || f.Column == colDay) && minT != nullInt:
+			if !anyBucketIn(f.Values, f.Column, minT, maxT) {
+				return true
+			}
+		case f.Op == costgate.FilterTimeRange && minT != nullInt:
+			if (!f.To.IsZero() && minT >= timeNanos(f.To)) || (!f.From.IsZero() && maxT < timeNanos(f.From)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// anyBucketIn reports whether any of the day or month values may hold a
+// time in [minT, maxT].
+func anyBucketIn(values []string, unit string, minT, maxT int64) bool {
+	for _, v := range values {
+		var start, end time.Time
+		if unit == colMonth {
+			m, err := costgate.ParseMonth(v)
+			if err != nil {
+				continue
+			}
+			start, end = m.Start(), m.End()
+		} else {
+			d, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				continue
+			}
+			start, end = d, d.AddDate(0, 0, 1)
+		}
+		if start.UnixNano() <= maxT && end.UnixNano() > minT {
+			return true
+		}
+	}
+	return false
+}
+
+// segEval evaluates a query's filters in one segment.
+type segEval struct {
+	seg *segment
+	t   *table
+	n   uint32
+}
+
+func (ev *segEval) all() *roaring.Bitmap {
+	bm := roaring.New()
+	bm.AddRange(0, uint64(ev.n))
+	return bm
+}
+
+// filterRank orders filters: bitmap work first, column scans last.
+func (ev *segEval) filterRank(f *Filter) int {
+	switch f.Op {
+	case costgate.FilterIn, costgate.FilterTagPresent:
+		if c := ev.seg.col(f.Column); c == nil || c.indexed() {
+			return 0
+		}
+		return 2
+	case costgate.FilterTimeRange:
+		return 1
+	case costgate.FilterCostRange:
+		if c := ev.seg.col(string(f.Measure)); c != nil && c.meta.flags&flagBSI != 0 {
+			return 1
+		}
+		return 2
+	}
+	return 3
+}
+
+// selection returns the rows passing every filter (nil: all rows) and
+// whether none does.
+func (ev *segEval) selection(filters []Filter) (sel *roaring.Bitmap, none bool, err error) {
+	order := make([]int, len(filters))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return ev.filterRank(&filters[a]) - ev.filterRank(&filters[b]) })
+	for _, i := range order {
+		sel, err = ev.filter(&filters[i], sel)
+		if err != nil {
+			return nil, false, err
+		}
+		if sel != nil {
+			switch sel.GetCardinality() {
+			case 0:
+				return sel, true, nil
+			case uint64(ev.n):
+				sel = nil // every row: stored totals apply again
+			}
+		}
+	}
+	return sel, false, nil
+}
+
+// filter returns the rows of cand (nil: all) that pass f.
+func (ev *segEval) filter(f *Filter, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
+	var match *roaring.Bitmap // rows passing f before negation; nil = all
+	complement := false       // match holds the rows failing f instead
+	var err error
+	switch f.Op {
+	case costgate.FilterIn:
+		match, err = ev.in(f, cand)
+	case costgate.FilterTagPresent:
+		match, complement, err = ev.tagPresent(f, cand)
+	case costgate.FilterTimeRange:
+		match, err = ev.timeRange(f, cand)
+	case costgate.FilterCostRange:
+		match, err = ev.costRange(f, cand)
+	}
+	if err != nil {
+		return nil, err
+	}
+	keep := f.Negate == complement // keep the rows in match, else drop them
+	switch {
+	case match == nil && keep:
+		return cand, nil
+	case match == nil:
+		return roaring.New(), nil
+	case keep && cand == nil:
+		return match, nil
+	case keep:
+		return roaring.And(cand, match), nil
+	case cand == nil:
+		return roaring.AndNot(ev.all(), match), nil
+	}
+	return roaring.AndNot(cand, match), nil
+}
+
+// in evaluates column ∈ values. A missing column is all null; null
+// matches "" for FOCUS columns and nothing for tag and x_ columns.
+func (ev *segEval) in(f *Filter, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
+	nullMatches := ev.t.strs[f.Column] && slices.Contains(f.Values, "")
+	c := ev.seg.col(f.Column)
+	if c == nil {
+		if nullMatches {
+			return nil, nil
+		}
+		return roaring.New(), nil
+	}
+	d, err := c.dict()
+	if err != nil {
+		return nil, err
+	}
+	var codes []uint32
+	if nullMatches {
+		codes = append(codes, 0)
+	}
+	for _, v := range f.Values {
+		if code, ok := d.lookup(v); ok {
+			codes = append(codes, code)
+		}
+	}
+	return ev.codesMatch(c, codes, cand)
+}
+
+// codesMatch returns the rows whose code is one of codes.
+func (ev *segEval) codesMatch(c *segCol, codes []uint32, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
+	if len(codes) == 0 {
+		return roaring.New(), nil
+	}
+	if c.indexed() {
+		bms := make([]*roaring.Bitmap, 0, len(codes))
+		for _, code := range codes {
+			bm, err := c.bitmap(code)
+			if err != nil {
+				return nil, err
+			}
+			bms = append(bms, bm)
+		}
+		if len(bms) == 1 {
+			return bms[0], nil
+		}
+		return roaring.FastOr(bms...), nil
+	}
+	match := make([]bool, c.meta.dictLen+1)
+	for _, code := range codes {
+		match[code] = true
+	}
+	cv, err := c.codes()
+	if err != nil {
+		return nil, err
+	}
+	return scanRows(ev.n, cand, func(r uint32) bool { return match[cv.at(r)] }), nil
+}
+
+// tagPresent returns the rows carrying the tag, or (complement true) the
+// rows without it, whichever the index holds.
+func (ev *segEval) tagPresent(f *Filter, cand *roaring.Bitmap) (*roaring.Bitmap, bool, error) {
+	c := ev.seg.col(f.Column)
+	if c == nil {
+		return roaring.New(), false, nil
+	}
+	if c.indexed() {
+		absent, err := c.bitmap(0)
+		return absent, true, err
+	}
+	cv, err := c.codes()
+	if err != nil {
+		return nil, false, err
+	}
+	return scanRows(ev.n, cand, func(r uint32) bool { return cv.at(r) != 0 }), false, nil
+}
+
+// timeRange uses the day bitmaps for whole days inside the range and
+// scans ChargePeriodStart only in the days the bounds cut.
+func (ev *segEval) timeRange(f *Filter, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if !f.From.IsZero() {
+		from = timeNanos(f.From)
+	}
+	if !f.To.IsZero() {
+		to = timeNanos(f.To)
+	}
+	days := ev.seg.col(colDay)
+	if days == nil || !days.indexed() {
+		return ev.scanTimes(from, to, cand)
+	}
+	d, err := days.dict()
+	if err != nil {
+		return nil, err
+	}
+	var whole []*roaring.Bitmap
+	var cut []uint32
+	for code := uint32(1); code <= days.meta.dictLen; code++ {
+		day, err := time.Parse(time.DateOnly, string(d.bytesOf(code)))
+		if err != nil {
+			return nil, ev.seg.corrupt(colDay+"/dictionary", "bad day %q", d.bytesOf(code))
+		}
+		start, end := day.UnixNano(), day.AddDate(0, 0, 1).UnixNano()
+		switch {
+		case end <= from || start >= to:
+		case start >= from && end <= to:
+			bm, err := days.bitmap(code)
+			if err != nil {
+				return nil, err
+			}
+			whole = append(whole, bm)
+		default:
+			cut = append(cut, code)
+		}
+	}
+	out := roaring.FastOr(whole...)
+	if len(cut) > 0 {
+		starts, err := ev.seg.col(colChargePeriodStart).ints()
+		if err != nil {
+			return nil, err
+		}
+		for _, code := range cut {
+			bm, err := days.bitmap(code)
+			if err != nil {
+				return nil, err
+			}
+			if cand != nil {
+				bm = roaring.And(bm, cand)
+			}
+			out.Or(scanRows(ev.n, bm, func(r uint32) bool { return starts[r] >= from && starts[r] < to }))
+		}
+	}
+	return out, nil
+}
+
+func (ev *segEval) scanTimes(from, to int64, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
+	c := ev.seg.col(colChargePeriodStart)
+	if c == nil {
+		return roaring.New(), nil
+	}
+	starts, err := c.ints()
+	if err != nil {
+		return nil, err
+	}
+	return scanRows(ev.n, cand, func(r uint32) bool {
+		return starts[r] != nullInt && starts[r] >= from && starts[r] < to
+	}), nil
+}
+
+func (ev *segEval) costRange(f *Filter, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
+	c := ev.seg.col(string(f.Measure))
+	if c == nil {
+		// A measure column missing from a segment is all zero.
+		if (!f.HasMin || f.Min <= 0) && (!f.HasMax || f.Max > 0) {
+			return nil, nil
+		}
+		return roaring.New(), nil
+	}
+	// The bit-sliced index pays per plane and container and stops early
+	// on a sparse candidate set; a scan pays per row. Use the planes for
+	// sparse candidates only.
+	if cand != nil && cand.GetCardinality()*4 < uint64(ev.n) {
+		b, err := c.bsi()
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
+			return b.inRange(cand, int64(f.Min), f.HasMin, int64(f.Max), f.HasMax), nil
+		}
+	}
+	vals, err := c.money()
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if f.HasMin {
+		lo = int64(f.Min)
+	}
+	if f.HasMax {
+		if f.Max == math.MinInt64 {
+			return roaring.New(), nil
+		}
+		hi = int64(f.Max) - 1
+	}
+	if cand != nil {
+		return scanRows(ev.n, cand, func(r uint32) bool { return vals[r] >= lo && vals[r] <= hi }), nil
+	}
+	var hits []uint32
+	for r, v := range vals[:ev.n] {
+		if v >= lo && v <= hi {
+			hits = append(hits, uint32(r))
+		}
+	}
+	bm := roaring.New()
+	bm.AddMany(hits)
+	return bm, nil
+}
+
+// scanRows returns the rows of cand (nil: [0, n)) for which keep is true.
+func scanRows(n uint32, cand *roaring.Bitmap, keep func(r uint32) bool) *roaring.Bitmap {
+	var hits []uint32
+	if cand == nil {
+		for r := uint32(0); r < n; r++ {
+			if keep(r) {
+				hits = append(hits, r)
+			}
+		}
+	} else {
+		buf := make([]uint32, 1024)
+		it := cand.ManyIterator()
+		for {
+			k := it.NextMany(buf)
+			if k == 0 {
+				break
+			}
+			for _, r := range buf[:k] {
+				if keep(r) {
+					hits = append(hits, r)
+				}
+			}
+		}
+	}
+	bm := roaring.New()
+	bm.AddMany(hits)
+	return bm
+}

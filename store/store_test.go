@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/costgate/costgate"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+func smallConfig(seed uint64) genConfig {
+	return genConfig{
+		Seed: seed, Source: "test", Accounts: 2,
+		Months:  []costgate.Month{{Year: 2026, Month: time.September}, {Year: 2026, Month: time.October}},
+		RowsPer: 3000, Services: 6, Regions: 3, SKUs: 30, Resources: 200, Teams: 5,
+		Untagged: 0.1, Credits: 0.02,
+	}
+}
+
+func openTest(tb testing.TB, dir string) *Store {
+	tb.Helper()
+	s, err := Open(dir, Options{NoSync: true, Logger: quiet})
+	if err != nil {
+		tb.Fatalf("open: %v", err)
+	}
+	return s
+}
+
+func TestReplaceAndTotals(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	cfg := smallConfig(1)
+	var want costgate.Sum
+	for _, p := range cfg.partitions() {
+		rows := cfg.generate(p, 0)
+		for _, r := range rows {
+			want.Add(r.EffectiveCost)
+		}
+		changed, err := s.Replace(ctx, p, rows, "e1", "h-"+p.String())
+		if err != nil || !changed {
+			t.Fatalf("replace %s: changed=%v err=%v", p, changed, err)
+		}
+	}
+	res, err := s.Query(ctx, Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Rows[0].Values[0]; got != want {
+		t.Fatalf("total %s, want %s", got, want)
+	}
+	p := cfg.partitions()[0]
+	changed, err := s.Replace(ctx, p, cfg.generate(p, 0), "e1", "h-"+p.String())
+	if err != nil || changed {
+		t.Fatalf("same hash: changed=%v err=%v", changed, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, dir)
+	defer s.Close()
+	res, err = s.Query(ctx, Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Rows[0].Values[0]; got != want {
+		t.Fatalf("after reopen total %s, want %s", got, want)
+	}
+	if err := s.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReplaceEdgeCases(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	cfg := smallConfig(4)
+	p := cfg.partitions()[0]
+	rows := cfg.generate(p, 0)
+	if _, err := s.Replace(ctx, p, rows, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	// An empty restatement empties the partition.
+	if _, err := s.Replace(ctx, p, nil, "empty", "empty"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Query(ctx, Query{Measures: []Measure{EffectiveCost, Count}})
+	if err != nil || r.Rows[0].Count != 0 || !r.Rows[0].Values[0].IsZero() {
+		t.Fatalf("after empty replace: %+v %v", r, err)
+	}
+	if got, err := s.LineItems(ctx, p); err != nil || len(got) != 0 {
+		t.Fatalf("line items: %d %v", len(got), err)
+	}
+	tests := map[string]struct {
+		p    costgate.Partition
+		rows []costgate.LineItem
+	}{
+		"wrong account": {costgate.Partition{Source: "s", BillingAccountID: "other", BillingPeriod: p.BillingPeriod}, rows[:1]},
+		"wrong period":  {costgate.Partition{Source: "s", BillingAccountID: p.BillingAccountID, BillingPeriod: p.BillingPeriod.Next()}, rows[:1]},
+		"no source":     {costgate.Partition{BillingAccountID: p.BillingAccountID, BillingPeriod: p.BillingPeriod}, rows[:1]},
+		"bad extension": {p, []costgate.LineItem{func() costgate.LineItem {
+			li := rows[0]
+			li.Extensions = map[string]string{"Foo": "x"}
+			return li
+		}()}},
+		"no charge time": {p, []costgate.LineItem{func() costgate.LineItem {
+			li := rows[0]
+			li.ChargePeriodStart = time.Time{}
+			return li
+		}()}},
+	}
+	for name, tc := range tests {
+		if _, err := s.Replace(ctx, tc.p, tc.rows, "", ""); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Replace(ctx, p, rows, "", ""); !errors.Is(err, ErrClosed) {
+		t.Errorf("replace after close: %v", err)
+	}
+	if _, err := s.Query(ctx, Query{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("query after close: %v", err)
+	}
+	ro, err := Open(dir, Options{ReadOnly: true, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Replace(ctx, p, rows, "", ""); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("replace read-only: %v", err)
+	}
+	w := openTest(t, dir)
+	defer w.Close()
+	if _, err := Open(dir, Options{Logger: quiet}); !errors.Is(err, ErrLocked) {
+		t.Errorf("second writer: %v", err)
+	}
+	for name, q := range map[string]Query{
+		"unknown column":  {GroupBy: []string{"Service"}},
+		"unknown measure": {Measures: []Measure{"Cost"}},
+		"bad order":       {OrderBy: []Order{{By: "ServiceName"}}},
+		"empty in":        {Filters: []Filter{In("ServiceName")}},
+		"tag filter":      {Filters: []Filter{{Op: costgate.FilterTagPresent, Column: "ServiceName"}}},
+		"count range":     {Filters: []Filter{CostAtLeast(Count, 1)}},
+		"negative limit":  {Limit: -1},
+		"twice":           {GroupBy: []string{"day", "day"}},
+	} {
+		if _, err := w.Query(ctx, q); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"os"
+)
+
+// segWriter lays blocks out in a segment file: it pads to the block's
+// alignment, keeps the running offset and checksums each block.
+type segWriter struct {
+	f   *os.File
+	w   *bufio.Writer
+	off uint64
+	crc uint32
+	err error
+}
+
+func newSegWriter(f *os.File) *segWriter {
+	return &segWriter{f: f, w: bufio.NewWriterSize(f, 1<<20)}
+}
+
+var zeros [blockAlign]byte
+
+// Write appends p to the current block; it implements io.Writer for the
+// roaring serializer.
+func (w *segWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := w.w.Write(p)
+	w.off += uint64(n)
+	w.crc = crc32.Update(w.crc, castagnoli, p[:n])
+	if err != nil {
+		w.err = err
+	}
+	return n, err
+}
+
+func (w *segWriter) pad(align uint64) {
+	if n := alignUp(w.off, align) - w.off; n > 0 {
+		w.Write(zeros[:n]) //nolint:errcheck // sticky w.err
+	}
+}
+
+// begin starts a block at the given alignment and returns its offset.
+func (w *segWriter) begin(align uint64) uint64 {
+	w.pad(align)
+	w.crc = 0
+	return w.off
+}
+
+// end closes the block that began at start.
+func (w *segWriter) end(start uint64) blockRef {
+	return blockRef{off: start, len: w.off - start, crc: w.crc}
+}
+
+// block writes p as one block.
+func (w *segWriter) block(align uint64, p []byte) blockRef {
+	start := w.begin(align)
+	w.Write(p) //nolint:errcheck // sticky w.err
+	return w.end(start)
+}
+
+func (w *segWriter) header(kind tableKind) {
+	var h [headerSize]byte
+	copy(h[:], headerMagic)
+	binary.LittleEndian.PutUint32(h[8:], formatVersion)
+	binary.LittleEndian.PutUint32(h[12:], uint32(kind))
+	w.Write(h[:]) //nolint:errcheck // sticky w.err
+}
+
+// finish writes the footer and trailer and flushes; the caller syncs and
+// closes the file.
+func (w *segWriter) finish(f *footer) (size uint64, footerCRC uint32, err error) {
+	body := f.encode()
+	ref := w.block(blockAlign, body)
+	var t [trailerSize]byte
+	binary.LittleEndian.PutUint64(t[0:], ref.off)
+	binary.LittleEndian.PutUint64(t[8:], ref.len)
+	binary.LittleEndian.PutUint32(t[16:], ref.crc)
+	binary.LittleEndian.PutUint32(t[20:], formatVersion)
+	copy(t[24:], trailerMagic)
+	w.Write(t[:]) //nolint:errcheck // sticky w.err
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+	if w.err != nil {
+		return 0, 0, fmt.Errorf("write segment %s: %w", w.f.Name(), w.err)
+	}
+	return w.off, ref.crc, nil
+}
+
+// writeSegment writes t to path (which must not exist) and syncs it
+// unless noSync. It returns the file size and the footer checksum.
+func writeSegment(path string, t *builtTable, noSync bool) (size uint64, footerCRC uint32, err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return 0, 0, fmt.Errorf("create segment: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close segment %s: %w", path, cerr)
+		}
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
+	w := newSegWriter(f)
+	w.header(t.f.kind)
+	ft := t.f
+	ft.cols = make([]colMeta, len(t.cols))
+	for i := range t.cols {
+		c := &t.cols[i]
+		m := c.meta
+		m.data = w.block(blockAlign, c.data)
+		if m.typ == colDict {
+			m.dict = w.block(blockAlign, c.dict)
+		}
+		if m.flags&flagIndexed != 0 {
+			m.bmDir = w.bitmaps(c.bitmaps)
+		}
+		if m.flags&flagBSI != 0 {
+			m.bsiDir = w.bitmaps(c.planes)
+		}
+		ft.cols[i] = m
+	}
+	size, footerCRC, err = w.finish(&ft)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !noSync {
+		if err := f.Sync(); err != nil {
+			return 0, 0, fmt.Errorf("sync segment %s: %w", path, err)
+		}
+	}
+	return size, footerCRC, nil
+}
+
+// bitmaps writes serialized bitmaps, each 8-byte aligned, then their
+// directory block.
+func (w *segWriter) bitmaps(bms [][]byte) blockRef {
+	dir := make([]byte, bmDirEntry*len(bms))
+	for i, b := range bms {
+		if len(b) == 0 {
+			continue
+		}
+		r := w.block(bitmapAlign, b)
+		binary.LittleEndian.PutUint64(dir[bmDirEntry*i:], r.off)
+		binary.LittleEndian.PutUint32(dir[bmDirEntry*i+8:], uint32(r.len))
+		binary.LittleEndian.PutUint32(dir[bmDirEntry*i+12:], r.crc)
+	}
+	return w.block(blockAlign, dir)
+}
