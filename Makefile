@@ -6,7 +6,7 @@ GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION ?= v0.8.2
 # Packages whose tests run with -race (kept to those where it fits CI time).
-RACE_PKGS ?= ./gate/...
+RACE_PKGS ?= ./gate/... ./webhooks/...
 
 .PHONY: help build demo test fmt-check vet staticcheck unit race fuzz bench e2e clean tools
 
@@ -34,7 +34,10 @@ $(STATICCHECK):
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...
 
+# unit starts a throwaway PostgreSQL on a loopback port for the decision
+# log's tests (scripts/ci-postgres.sh installs Debian's postgresql if needed).
 unit:
+	@eval "$$(scripts/ci-postgres.sh)"; trap 'scripts/ci-postgres.sh stop' EXIT; \
 	$(GO) test -count=1 ./...
 
 race:
@@ -43,8 +46,10 @@ race:
 fuzz: ## run the fuzz tests for a while each
 	$(GO) test ./gate -run '^$$' -fuzz FuzzLoadPlan -fuzztime 60s
 
-bench: ## Go benchmarks of the gate
+bench: ## Go benchmarks of the gate, the store and the report
 	$(GO) test ./gate -run '^$$' -bench . -benchmem
+	$(GO) test ./store -run '^$$' -bench 'Query|Build' -benchmem
+	$(GO) test ./reports -run '^$$' -bench CompanyReport10M -benchtime 5x
 
 e2e: ## slow end-to-end tests with tools built from source (not in CI)
 	@./scripts/e2e.sh

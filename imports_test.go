@@ -26,7 +26,8 @@ var allowedInternal = map[string][]string{
 	"internal/billgen":      {"", "internal/billgen"},
 	"internal/collectstore": {"", "store", "collector", "internal/collectstore"}, // wiring, like cmd
 	"internal/s3test":       {"internal/s3test"},
-	"cmd":                   nil, // anything
+	"internal/reportdemo":   {"", "store", "decisionlog", "internal/reportdemo"}, // demo data and SMTP sink (wiring, like cmd)
+	"cmd":                   nil,                                                 // anything
 }
 
 // stdlibOnly are packages that may import nothing outside the standard

@@ -43,13 +43,6 @@ func (g *globalDict) remap(d *dictView) []uint32 {
 	return out
 }
 
-// value returns the string of a global id.
-func (g *globalDict) value(id uint32) string {
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	return g.vals[id]
-}
-
 // values returns the current id -> string table; it is append-only, so
 // the returned prefix stays valid.
 func (g *globalDict) values() []string {

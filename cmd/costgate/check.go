@@ -37,6 +37,7 @@ type checkParams struct {
 	maxPlanMiB        int64
 	noCost            bool
 	est               estimateParams
+	log               bool
 }
 
 func newCheckCmd(a *app) *cobra.Command {
@@ -87,6 +88,7 @@ Exit codes: 0 allowed (warnings allowed unless --fail-on-warn), 1 denied,
 	f.StringVar(&p.est.usageFile, "usage-file", "", "usage file for usage-based resources (default: pricing.usage_file)")
 	f.StringVar(&p.est.store, "store", "", "cost store for calibration, history and data.costgate.spend (default: the config's store:, else ./.costgate when it exists)")
 	f.BoolVar(&p.est.noCalibration, "no-calibration", false, "estimate at list prices only")
+	f.BoolVar(&p.log, "log", false, "record the decision in the decision log (decision_log.dsn, default costgate-decisions.db)")
 	return cmd
 }
 
@@ -128,30 +130,6 @@ func parseContext(kvs []string) (map[string]string, error) {
 	return m, nil
 }
 
-// loadEngine reads the config and compiles the policies.
-func loadEngine(ctx context.Context, a *app, policyPaths, dataFiles []string, noDefault bool, regoVersion string) (*gate.Engine, *loadedConfig, error) {
-	cfg, err := loadConfig(a.configPath, dataFiles)
-	if err != nil {
-		return nil, nil, &exitError{code: exitUsage, err: err}
-	}
-	rv, err := parseRegoVersion(regoVersion)
-	if err != nil {
-		return nil, nil, err
-	}
-	eng, err := gate.New(ctx, gate.Options{
-		PolicyPaths:       policyPaths,
-		NoDefaultPolicies: noDefault,
-		RegoVersion:       rv,
-		Config:            cfg.Data,
-		Waivers:           cfg.Waivers,
-		Severities:        cfg.Severities,
-	})
-	if err != nil {
-		return nil, nil, &exitError{code: exitUsage, err: err}
-	}
-	return eng, cfg, nil
-}
-
 // loadCheckEngine reads the config and compiles the policies for check,
 // with data.costgate.spend from the cost store when there is one.
 func loadCheckEngine(ctx context.Context, a *app, p *checkParams) (*gate.Engine, *loadedConfig, error) {
@@ -173,7 +151,7 @@ func loadCheckEngine(ctx context.Context, a *app, p *checkParams) (*gate.Engine,
 		PolicyPaths:       p.policyPaths,
 		NoDefaultPolicies: p.noDefaultPolicies,
 		RegoVersion:       rv,
-		Config:            cfg.Data,
+		Config:            policyData(cfg.Data), // without server: and decision_log: secrets
 		Spend:             spend,
 		Waivers:           cfg.Waivers,
 		Severities:        cfg.Severities,
@@ -299,6 +277,9 @@ func runCheck(ctx context.Context, a *app, p *checkParams) error {
 		return err
 	}
 	if err := writeDecision(a, p, d, est); err != nil {
+		return err
+	}
+	if err := logCheckDecision(ctx, a, p.log, in, d); err != nil {
 		return err
 	}
 	deny, warn, _ := d.Counts()

@@ -40,7 +40,11 @@ type Config struct {
 	// Budgets are the teams' monthly budgets (cost.budget).
 	Budgets BudgetsConfig `json:"budgets,omitempty"`
 
-	Pricing PricingConfig `json:"pricing,omitempty"`
+	Server      ServerConfig      `json:"server,omitempty"`
+	Kubernetes  KubernetesConfig  `json:"kubernetes,omitempty"`
+	DecisionLog DecisionLogConfig `json:"decision_log,omitempty"`
+	Pricing     PricingConfig     `json:"pricing,omitempty"`
+	Report      ReportConfig      `json:"report,omitempty"`
 }
 
 // TagsConfig is the tags: section.

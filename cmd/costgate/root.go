@@ -55,11 +55,13 @@ The config file is --config FILE, else ./costgate.yaml when present.`,
 	root.PersistentFlags().StringVar(&a.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for performance reports)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
 	root.AddCommand(
+		newReportCmd(a),
 		newEstimateCmd(a), newPricingCmd(a),
 		newCheckCmd(a),
 		newPolicyCmd(a),
 		newCostCmd(a),
 		newStoreCmd(a),
+		newServeCmd(a), newDecisionsCmd(a),
 	)
 	return a, root
 }

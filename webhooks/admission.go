@@ -1,0 +1,378 @@
+package webhooks
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/gate"
+)
+
+// Admission reply limits.
+const (
+	maxWarningLen  = 120 // Kubernetes shows each warning on one line; keep them short
+	maxWarnings    = 20
+	maxDenyMessage = 1024
+)
+
+type groupVersionKind struct {
+	Group   string `json:"group"`
+	Version string `json:"version"`
+	Kind    string `json:"kind"`
+}
+
+type groupVersionResource struct {
+	Group    string `json:"group"`
+	Version  string `json:"version"`
+	Resource string `json:"resource"`
+}
+
+// admissionRequest is AdmissionReview.request (admission.k8s.io/v1; v1beta1
+// has the same fields).
+type admissionRequest struct {
+	UID         string               `json:"uid"`
+	Kind        groupVersionKind     `json:"kind"`
+	Resource    groupVersionResource `json:"resource"`
+	SubResource string               `json:"subResource"`
+	Name        string               `json:"name"`
+	Namespace   string               `json:"namespace"`
+	Operation   string               `json:"operation"`
+	UserInfo    json.RawMessage      `json:"userInfo"`
+	Object      json.RawMessage      `json:"object"`
+	OldObject   json.RawMessage      `json:"oldObject"`
+	DryRun      *bool                `json:"dryRun"`
+}
+
+type admissionReview struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Request    *admissionRequest `json:"request"`
+}
+
+type admissionStatus struct {
+	Code    int32  `json:"code"`
+	Message string `json:"message"`
+}
+
+type admissionResponse struct {
+	UID      string           `json:"uid"`
+	Allowed  bool             `json:"allowed"`
+	Status   *admissionStatus `json:"status,omitempty"`
+	Warnings []string         `json:"warnings,omitempty"`
+}
+
+type admissionReply struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Response   admissionResponse `json:"response"`
+}
+
+// objectMeta is the part of metadata admission reads.
+type objectMeta struct {
+	Metadata struct {
+		Name            string            `json:"name"`
+		GenerateName    string            `json:"generateName"`
+		Namespace       string            `json:"namespace"`
+		Labels          map[string]string `json:"labels"`
+		OwnerReferences []struct {
+			Kind       string `json:"kind"`
+			Name       string `json:"name"`
+			Controller *bool  `json:"controller"`
+		} `json:"ownerReferences"`
+	} `json:"metadata"`
+}
+
+// handleAdmission answers POST /v1/admission, a validating admission
+// webhook: 400 for a body that is not an AdmissionReview, else 200 with
+// the verdict. Kinds and operations costgate does not judge are allowed
+// untouched.
+func (s *Server) handleAdmission(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r, s.maxBody)
+	if err != nil {
+		s.bodyError(w, err)
+		return
+	}
+	var review admissionReview
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&review); err != nil {
+		writeError(w, http.StatusBadRequest, "AdmissionReview: "+jsonErrorText(err))
+		return
+	}
+	switch review.APIVersion {
+	case "admission.k8s.io/v1", "admission.k8s.io/v1beta1":
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("AdmissionReview: apiVersion %q: use admission.k8s.io/v1", review.APIVersion))
+		return
+	}
+	if review.Kind != "AdmissionReview" || review.Request == nil {
+		writeError(w, http.StatusBadRequest, "AdmissionReview: expected kind AdmissionReview with a request")
+		return
+	}
+	req := review.Request
+	if req.Kind.Kind == "" {
+		// Minimal reviews (test tools, v1beta1 samples) may leave out
+		// request.kind; the object says what it is.
+		req.Kind = kindOfObject(req.Object)
+	}
+	resp := s.admit(r, req)
+	writeJSON(w, http.StatusOK, admissionReply{APIVersion: review.APIVersion, Kind: "AdmissionReview", Response: resp})
+}
+
+// admit judges one request.
+func (s *Server) admit(r *http.Request, req *admissionRequest) admissionResponse {
+	allow := admissionResponse{UID: req.UID, Allowed: true}
+	key := kindKey{req.Kind.Group, req.Kind.Kind}
+	if !supportedKinds[key] || req.SubResource != "" {
+		return allow // not a kind costgate judges
+	}
+	if req.Operation != "CREATE" && req.Operation != "UPDATE" {
+		return allow // deletes and connects only lower cost
+	}
+	snap := s.opts.Policies.Current()
+	k := snap.Kubernetes
+	start := time.Now()
+	input, dctx, err := admissionInput(req, k)
+	if err != nil {
+		s.metrics.decisions.WithLabelValues(SurfaceAdmission, "error").Inc()
+		msg := truncate("costgate: cannot judge "+req.Kind.Kind+": "+err.Error(), maxDenyMessage)
+		if k.Audit {
+			allow.Warnings = []string{oneLineWarning("[audit] " + msg)}
+			return allow
+		}
+		return admissionResponse{UID: req.UID, Allowed: false, Status: &admissionStatus{Code: http.StatusBadRequest, Message: msg}}
+	}
+	if input == nil {
+		return allow // e.g. a Service that is not a LoadBalancer
+	}
+	sum := sha256.Sum256(req.Object)
+	d, err := snap.Engine.EvaluateValue(r.Context(), input, gate.EvalMeta{
+		Name: fmt.Sprintf("%s %s", req.Kind.Kind, dctx["object"]), InputSHA256: hex.EncodeToString(sum[:]),
+	})
+	s.metrics.evalSeconds.WithLabelValues(SurfaceAdmission).Observe(time.Since(start).Seconds())
+	if err != nil {
+		s.metrics.decisions.WithLabelValues(SurfaceAdmission, "error").Inc()
+		s.log.Error("evaluate admission", "err", err)
+		return admissionResponse{UID: req.UID, Allowed: false, Status: &admissionStatus{Code: http.StatusInternalServerError, Message: "costgate: policy evaluation failed (logged)"}}
+	}
+	if req.DryRun != nil && *req.DryRun {
+		// Dry runs are judged the same but leave no trace: the webhook
+		// declares sideEffects: None.
+		s.metrics.decisions.WithLabelValues(SurfaceAdmission, string(d.Decision)).Inc()
+	} else {
+		s.recordDecision(r.Context(), SurfaceAdmission, dctx, d, "")
+	}
+	return admissionVerdict(req.UID, d, k.Audit, dctx["object"])
+}
+
+// kindOfObject reads apiVersion and kind from the object itself.
+func kindOfObject(obj json.RawMessage) groupVersionKind {
+	var tm struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}
+	if json.Unmarshal(obj, &tm) != nil {
+		return groupVersionKind{}
+	}
+	group, version, ok := strings.Cut(tm.APIVersion, "/")
+	if !ok {
+		group, version = "", tm.APIVersion
+	}
+	return groupVersionKind{Group: group, Version: version, Kind: tm.Kind}
+}
+
+// admissionVerdict turns a decision into the reply: unwaived deny findings
+// deny (only warn in audit mode), warn findings become warnings. address
+// is "Kind/namespace/name"; messages drop it where they start with it,
+// since the user knows what they applied.
+func admissionVerdict(uid string, d *costgate.Decision, audit bool, address string) admissionResponse {
+	resp := admissionResponse{UID: uid, Allowed: true}
+	what := strings.Replace(address, "/", " ", 1)
+	var denies []string
+	for _, f := range d.Findings {
+		if f.Waived {
+			continue
+		}
+		f.Message = strings.TrimPrefix(f.Message, f.Address+": ")
+		switch {
+		case f.Severity == costgate.SeverityDeny && !audit:
+			denies = append(denies, f.Message)
+		case f.Severity == costgate.SeverityDeny:
+			resp.Warnings = append(resp.Warnings, oneLineWarning("[audit] would deny: "+f.Message))
+		default:
+			resp.Warnings = append(resp.Warnings, oneLineWarning(f.Message))
+		}
+	}
+	if len(resp.Warnings) > maxWarnings {
+		n := len(resp.Warnings) - maxWarnings + 1
+		resp.Warnings = append(resp.Warnings[:maxWarnings-1], fmt.Sprintf("costgate: %d more warnings on %s", n, what))
+	}
+	if len(denies) > 0 {
+		resp.Allowed = false
+		resp.Status = &admissionStatus{
+			Code:    http.StatusForbidden,
+			Message: truncate(fmt.Sprintf("costgate denied %s: %s", what, strings.Join(denies, "; ")), maxDenyMessage),
+		}
+	}
+	return resp
+}
+
+// oneLineWarning makes a warning Kubernetes accepts: printable, one line,
+// at most 120 characters.
+func oneLineWarning(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || r == '\r' {
+			return ' '
+		}
+		if !unicode.IsPrint(r) {
+			return -1
+		}
+		return r
+	}, s)
+	return truncate(strings.TrimSpace(s), maxWarningLen)
+}
+
+// admissionInput builds the Rego input {kubernetes: {...}, context: {...}}
+// and the decision context, or nil when the object is not judged.
+func admissionInput(req *admissionRequest, k KubernetesOptions) (ast.Value, map[string]string, error) {
+	kind := req.Kind.Kind
+	cur, err := describeWorkload(kind, req.Object, k)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !cur.Judged {
+		return nil, nil, nil
+	}
+	var old workload
+	if req.Operation == "UPDATE" {
+		if old, err = describeWorkload(kind, req.OldObject, k); err != nil {
+			return nil, nil, fmt.Errorf("oldObject: %w", err)
+		}
+	}
+	var meta objectMeta
+	if err := json.Unmarshal(req.Object, &meta); err != nil {
+		return nil, nil, fmt.Errorf("object.metadata: %w", err)
+	}
+	ns := req.Namespace
+	if ns == "" {
+		ns = meta.Metadata.Namespace
+	}
+	name := req.Name
+	if name == "" {
+		name = meta.Metadata.Name
+	}
+	if name == "" && meta.Metadata.GenerateName != "" {
+		name = meta.Metadata.GenerateName + "*"
+	}
+	owned := false
+	for _, o := range meta.Metadata.OwnerReferences {
+		if o.Controller != nil && *o.Controller {
+			owned = true
+		}
+	}
+	labels := meta.Metadata.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	podLabels := cur.PodLabels
+	if podLabels == nil {
+		podLabels = map[string]string{}
+	}
+	currency := k.Currency
+	if currency == "" {
+		currency = "USD"
+	}
+	delta := cur.Cost.Monthly - old.Cost.Monthly
+	components := make([]any, 0, len(cur.Cost.Components))
+	for _, c := range cur.Cost.Components {
+		components = append(components, map[string]any{
+			"name": c.Name, "unit": c.Unit, "quantity": json.Number(c.Quantity),
+			"monthly": moneyNumber(c.Monthly), "priced": c.Priced,
+		})
+	}
+	object, err := decodeAny(req.Object)
+	if err != nil {
+		return nil, nil, fmt.Errorf("object: %w", err)
+	}
+	oldObject, err := decodeAny(req.OldObject)
+	if err != nil {
+		return nil, nil, fmt.Errorf("oldObject: %w", err)
+	}
+	userInfo, err := decodeAny(req.UserInfo)
+	if err != nil {
+		return nil, nil, fmt.Errorf("userInfo: %w", err)
+	}
+	address := kind + "/" + name
+	if ns != "" {
+		address = kind + "/" + ns + "/" + name
+	}
+	kube := map[string]any{
+		"uid": req.UID, "operation": req.Operation,
+		"kind":      map[string]any{"group": req.Kind.Group, "version": req.Kind.Version, "kind": kind},
+		"resource":  map[string]any{"group": req.Resource.Group, "version": req.Resource.Version, "resource": req.Resource.Resource},
+		"namespace": ns, "name": name, "address": address,
+		"object": object, "oldObject": oldObject, "userInfo": userInfo,
+		"dryRun": req.DryRun != nil && *req.DryRun,
+		"owned":  owned, "labels": toAnyMap(labels), "pod_labels": toAnyMap(podLabels),
+		"replicas": cur.Replicas,
+		"cost": map[string]any{
+			"currency": currency, "hourly": moneyNumber(cur.Cost.Hourly), "monthly": moneyNumber(cur.Cost.Monthly),
+			"monthly_before": moneyNumber(old.Cost.Monthly), "monthly_delta": moneyNumber(delta),
+			"priced": cur.Cost.Priced, "components": components,
+		},
+	}
+	user := ""
+	if ui, ok := userInfo.(map[string]any); ok {
+		user, _ = ui["username"].(string)
+	}
+	dctx := map[string]string{"namespace": ns, "object": address, "operation": req.Operation, "actor": user}
+	team := labels["team"]
+	if team == "" {
+		team = podLabels["team"]
+	}
+	if team != "" {
+		dctx["team"] = team
+	}
+	ctxAny := map[string]any{}
+	for k, v := range dctx {
+		ctxAny[k] = v
+	}
+	v, err := ast.InterfaceToValue(map[string]any{"kubernetes": kube, "context": ctxAny})
+	if err != nil {
+		return nil, nil, fmt.Errorf("build input: %w", err)
+	}
+	return v, dctx, nil
+}
+
+// moneyNumber is m as an exact JSON number for Rego.
+func moneyNumber(m costgate.Money) json.Number { return json.Number(m.String()) }
+
+func toAnyMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// decodeAny decodes JSON with exact numbers; empty is null.
+func decodeAny(b json.RawMessage) (any, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
