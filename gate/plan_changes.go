@@ -29,44 +29,16 @@ func (e *shapeError) Error() string { return e.msg }
 
 // changeList decodes resource_changes at d.pos into changeLite entries.
 func (d *jsonDecoder) changeList() ([]changeLite, error) {
-	if d.pos >= len(d.data) {
-		return nil, d.fail("unexpected end")
-	}
-	switch d.data[d.pos] {
-	case 'n':
-		return nil, d.literal("null")
-	case '[':
-	default:
-		return nil, d.shape("resource_changes", "array")
-	}
-	d.pos++
-	var out []changeLite
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
-		d.pos++
-		return []changeLite{}, nil
-	}
-	for i := 0; ; i++ {
-		d.skipSpace()
+	out := []changeLite{}
+	err := d.elements("resource_changes", func(i int) error {
 		c, err := d.change(i)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, c)
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.fail("unexpected end in array")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			return out, nil
-		default:
-			return nil, d.fail("expected ',' or ']'")
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // shape reports that the value at d.pos is not of the wanted kind.
@@ -217,39 +189,14 @@ func (d *jsonDecoder) changeBody(path string, c *changeLite) error {
 }
 
 func (d *jsonDecoder) actions(path string, c *changeLite) error {
-	if d.pos >= len(d.data) || d.data[d.pos] != '[' {
-		return d.shape(path, "array")
-	}
-	d.pos++
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
-		d.pos++
-		return nil
-	}
-	for j := 0; ; j++ {
-		d.skipSpace()
+	return d.elements(path, func(j int) error {
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return d.shape(fmt.Sprintf("%s[%d]", path, j), "string")
 		}
 		s, err := d.str()
-		if err != nil {
-			return err
-		}
 		c.Actions = append(c.Actions, s)
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return d.fail("unexpected end in array")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			return nil
-		default:
-			return d.fail("expected ',' or ']'")
-		}
-	}
+		return err
+	})
 }
 
 func isValueStart(c byte) bool {

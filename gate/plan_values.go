@@ -83,49 +83,20 @@ func (pl *plucker) pluck(b json.RawMessage, keys map[string]bool) (map[string]an
 		return nil, nil
 	}
 	d := &pl.d
-	d.data, d.pos, d.depth = b, 1, 0
+	d.data, d.pos, d.depth = b, 0, 0
 	out := map[string]any{}
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		return out, nil
+	err := d.members("value", func(key string) error {
+		if !keys[key] {
+			return d.skip()
+		}
+		v, err := d.value()
+		out[key] = v
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	for {
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return nil, d.fail("expected a member name")
-		}
-		key, err := d.str()
-		if err != nil {
-			return nil, err
-		}
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return nil, d.fail("expected ':'")
-		}
-		d.pos++
-		d.skipSpace()
-		if keys[key] {
-			v, err := d.value()
-			if err != nil {
-				return nil, err
-			}
-			out[key] = v
-		} else if err := d.skip(); err != nil {
-			return nil, err
-		}
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.fail("unexpected end in object")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			return out, nil
-		default:
-			return nil, d.fail("expected ',' or '}'")
-		}
-	}
+	return out, nil
 }
 
 // isNull reports whether raw JSON is absent or null.
