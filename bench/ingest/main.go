@@ -1,0 +1,164 @@
+// Command ingest compares costgate's ingest of a FOCUS CSV.gz (`costgate
+// collect`: gunzip, parse, partition, sort, build, commit) with DuckDB's
+// read_csv into a table, on the same generated file in the same run.
+//
+//	cd bench && CGO_ENABLED=1 go run ./ingest -rows 1000000
+//	cd bench && CGO_ENABLED=1 go run ./ingest -rows 10000000 -dir /tmp/cgingest
+//
+// The file is generated once per -dir by internal/billgen (seed 1, six
+// months). costgate runs as the real binary (built from ../cmd/costgate
+// unless -costgate is given) with fsync on; DuckDB runs in this process
+// with the same thread count, into an in-memory table and into a
+// database file. The report (markdown) goes to stdout.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/costgate/costgate/internal/billgen"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "ingest:", err)
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	engine string
+	rows   int64
+	secs   float64
+	note   string
+}
+
+func run() error {
+	rows := flag.Int("rows", 1_000_000, "usage rows to generate")
+	dir := flag.String("dir", filepath.Join(os.TempDir(), "costgate-ingest"), "where the file, stores and databases go")
+	bin := flag.String("costgate", "", "costgate binary (default: build ../cmd/costgate)")
+	threads := flag.Int("threads", runtime.GOMAXPROCS(0), "DuckDB threads (costgate uses GOMAXPROCS)")
+	flag.Parse()
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	file := filepath.Join(*dir, fmt.Sprintf("focus-%d.csv.gz", *rows))
+	if _, err := os.Stat(file); err != nil {
+		fmt.Fprintf(os.Stderr, "generating %s ...\n", file)
+		if _, err := billgen.WriteCSVGz(file, billgen.Options{Seed: 1, Rows: *rows, Months: 6}); err != nil {
+			return err
+		}
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+	if *bin == "" {
+		*bin = filepath.Join(*dir, "costgate")
+		build := exec.Command("go", "build", "-o", *bin, "./cmd/costgate")
+		build.Dir = ".."
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build costgate: %w", err)
+		}
+	}
+
+	var results []result
+	r, err := costgate(*bin, *dir, file)
+	if err != nil {
+		return err
+	}
+	results = append(results, r)
+	for _, target := range []string{"", filepath.Join(*dir, "duck.db")} {
+		r, err := duck(file, target, *threads)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+
+	fmt.Printf("## Ingest of a generated FOCUS CSV.gz (%d data rows, %.1f MiB gzip), GOMAXPROCS %d, DuckDB threads %d\n\n",
+		results[0].rows, float64(fi.Size())/(1<<20), runtime.GOMAXPROCS(0), *threads)
+	fmt.Println("| engine | rows | seconds | rows/s | note |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, r := range results {
+		fmt.Printf("| %s | %d | %.2f | %.0f | %s |\n", r.engine, r.rows, r.secs, float64(r.rows)/r.secs, r.note)
+	}
+	return nil
+}
+
+// costgate runs `costgate collect` on the file into a fresh store.
+func costgate(bin, dir, file string) (result, error) {
+	store := filepath.Join(dir, fmt.Sprintf("store-%d", time.Now().UnixNano()))
+	defer os.RemoveAll(store)
+	cfg := filepath.Join(dir, "collect.yaml")
+	body := fmt.Sprintf("store: %s\nsources:\n  - {name: bench, type: focus, path: %s}\n", store, file)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		return result{}, err
+	}
+	cmd := exec.Command(bin, "collect", "--config", cfg, "--no-progress", "--log-level", "warn")
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	secs := time.Since(start).Seconds()
+	if err != nil {
+		return result{}, fmt.Errorf("costgate collect: %w\n%s", err, out)
+	}
+	var n int64
+	for _, line := range strings.Split(string(out), "\n") {
+		if i := strings.Index(line, " line items,"); i > 0 && strings.HasPrefix(line, "store ") {
+			f := strings.Fields(line[:i])
+			fmt.Sscan(f[len(f)-1], &n)
+		}
+	}
+	return result{engine: "costgate collect", rows: n, secs: secs, note: "separate process, fsync, partitions by account and month"}, nil
+}
+
+// duck loads the file with read_csv into a table (in memory, or in a
+// database file when target is set).
+func duck(file, target string, threads int) (result, error) {
+	if target != "" {
+		os.Remove(target)
+		os.Remove(target + ".wal")
+		defer os.Remove(target)
+		defer os.Remove(target + ".wal")
+	}
+	db, err := sql.Open("duckdb", target)
+	if err != nil {
+		return result{}, err
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("SET threads = %d", threads)); err != nil {
+		return result{}, err
+	}
+	start := time.Now()
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE TABLE li AS SELECT * FROM read_csv('%s', header = true)", file)); err != nil {
+		return result{}, fmt.Errorf("duckdb read_csv: %w", err)
+	}
+	if target != "" {
+		if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+			return result{}, err
+		}
+	}
+	secs := time.Since(start).Seconds()
+	var n int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM li").Scan(&n); err != nil {
+		return result{}, err
+	}
+	engine, note := "DuckDB read_csv (in memory)", "same process, types auto-detected"
+	if target != "" {
+		engine, note = "DuckDB read_csv (database file)", "same process, CHECKPOINT to disk"
+	}
+	return result{engine: engine, rows: n, secs: secs, note: note}, nil
+}

@@ -1,0 +1,461 @@
+// Command serve is a bounded loopback load test of `costgate serve`
+// against OPA's own server (`opa run --server`) evaluating the equivalent
+// required-tags policy on the same plan, plus costgate's admission
+// endpoint. It starts both servers itself on 127.0.0.1, sends a fixed
+// number of requests from a fixed number of clients (stopping early at
+// -duration), and prints requests/s, p50/p99 latency, errors and
+// costgate's resident memory over the run.
+//
+//	bench/serve/run.sh                 # builds the tools, then runs this
+//	go run ./serve -costgate BIN -opa BIN -plan plan.json -policy tags.rego -review review.json
+//
+// Targets (issue 6): costgate at least 2x OPA's throughput, p99 <= 50 ms
+// at 50 clients, admission p99 <= 10 ms, no errors, memory flat. -strict
+// makes a missed target exit 1.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const token = "bench-token-0123456789abcdef"
+
+type config struct {
+	costgate, opa          string
+	plan, policy, review   string
+	requests, clients      int
+	admissionRequests      int
+	duration               time.Duration
+	strict, decisionLog    bool
+	minSpeedup             float64
+	p99Check, p99Admission time.Duration
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.costgate, "costgate", "bin/costgate", "costgate binary")
+	flag.StringVar(&c.opa, "opa", "opa", "opa binary")
+	flag.StringVar(&c.plan, "plan", "", "plan JSON (a 100-resource plan from genplan)")
+	flag.StringVar(&c.policy, "policy", "", "the OPA policy equivalent to costgate's tags.required (package main, deny set)")
+	flag.StringVar(&c.review, "review", "", "an AdmissionReview for the admission run (empty: skip it)")
+	flag.IntVar(&c.requests, "n", 20000, "requests per server")
+	flag.IntVar(&c.admissionRequests, "admission-n", 20000, "admission requests")
+	flag.IntVar(&c.clients, "c", 50, "concurrent clients")
+	flag.DurationVar(&c.duration, "duration", 120*time.Second, "stop a run after this long even if requests remain")
+	flag.BoolVar(&c.decisionLog, "decision-log", false, "let costgate record every decision (SQLite) during the run")
+	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a target is missed")
+	flag.Float64Var(&c.minSpeedup, "min-speedup", 2, "target: costgate throughput / OPA throughput")
+	flag.DurationVar(&c.p99Check, "p99-check", 50*time.Millisecond, "target: /v1/check p99")
+	flag.DurationVar(&c.p99Admission, "p99-admission", 10*time.Millisecond, "target: /v1/admission p99")
+	flag.Parse()
+	code, err := run(c)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench/serve:", err)
+		os.Exit(2)
+	}
+	os.Exit(code)
+}
+
+func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench/serve: "+format+"\n", args...) }
+
+func run(c config) (int, error) {
+	if c.plan == "" || c.policy == "" {
+		return 0, errors.New("-plan and -policy are required")
+	}
+	plan, err := os.ReadFile(c.plan)
+	if err != nil {
+		return 0, err
+	}
+	work, err := os.MkdirTemp("", "costgate-bench-serve-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(work)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	cg, err := startCostgate(ctx, c, work)
+	if err != nil {
+		return 0, err
+	}
+	defer cg.stop()
+	opa, err := startOPA(ctx, c)
+	if err != nil {
+		return 0, err
+	}
+	defer opa.stop()
+
+	opaBody, err := json.Marshal(map[string]json.RawMessage{"input": plan})
+	if err != nil {
+		return 0, err
+	}
+	// Both must find the same violations before they are timed.
+	cgFindings, err := costgateFindings(cg.url, plan)
+	if err != nil {
+		return 0, err
+	}
+	opaFindings, err := opaViolations(opa.url, opaBody)
+	if err != nil {
+		return 0, err
+	}
+	if cgFindings != opaFindings {
+		return 1, fmt.Errorf("costgate finds %d violations, OPA %d: the policies are not equivalent", cgFindings, opaFindings)
+	}
+	logf("both find %d violations in %s", cgFindings, filepath.Base(c.plan))
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.clients * 2, MaxConnsPerHost: c.clients * 2}, Timeout: 30 * time.Second}
+	var results []result
+	mem := &memSampler{pid: cg.cmd.Process.Pid}
+	// Interleave: warm both up, then time OPA, costgate, OPA again? One
+	// pass each keeps the run bounded; warm-up evens the JIT-free field.
+	for _, t := range []target{
+		{name: "opa run --server (POST /v1/data/main/deny)", url: opa.url + "/v1/data/main/deny", body: opaBody, n: c.requests},
+		{name: "costgate serve (POST /v1/check)", url: cg.url + "/v1/check", body: plan, n: c.requests, auth: true, sample: mem},
+	} {
+		warm := t
+		warm.n, warm.sample = min(500, t.n), nil
+		if _, err := load(client, warm, c.clients, c.duration); err != nil {
+			return 0, err
+		}
+		r, err := load(client, t, c.clients, c.duration)
+		if err != nil {
+			return 0, err
+		}
+		results = append(results, r)
+	}
+	if c.review != "" {
+		review, err := os.ReadFile(c.review)
+		if err != nil {
+			return 0, err
+		}
+		t := target{name: "costgate serve (POST /v1/admission)", url: cg.url + "/v1/admission", body: review, n: c.admissionRequests, sample: mem}
+		warm := t
+		warm.n, warm.sample = min(500, t.n), nil
+		if _, err := load(client, warm, c.clients, c.duration); err != nil {
+			return 0, err
+		}
+		r, err := load(client, t, c.clients, c.duration)
+		if err != nil {
+			return 0, err
+		}
+		results = append(results, r)
+	}
+	return report(os.Stdout, c, results, mem), nil
+}
+
+type server struct {
+	cmd *exec.Cmd
+	url string
+}
+
+func (s *server) stop() {
+	if s.cmd.Process != nil {
+		s.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			s.cmd.Process.Kill()
+		}
+	}
+}
+
+func startCostgate(ctx context.Context, c config, work string) (*server, error) {
+	cfg := filepath.Join(work, "costgate.yaml")
+	yaml := fmt.Sprintf("tags:\n  required: [team, cost-center]\nkubernetes:\n  required_labels: [app]\n  prices: {cpu_hour: \"0.04\", memory_gib_hour: \"0.005\"}\nserver:\n  listen: 127.0.0.1:0\n  tokens: [%s]\ndecision_log:\n  dsn: %s\n  disabled: %v\n",
+		token, filepath.Join(work, "decisions.db"), !c.decisionLog)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, c.costgate, "serve", "--config", cfg, "--log-level", "error")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start costgate: %w", err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			if u, ok := strings.CutPrefix(line, "costgate: serving on "); ok {
+				addr <- u
+				continue
+			}
+			fmt.Fprintln(os.Stderr, "costgate:", line)
+		}
+	}()
+	select {
+	case u := <-addr:
+		return &server{cmd: cmd, url: u}, nil
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		return nil, errors.New("costgate serve did not start within 60s")
+	}
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func startOPA(ctx context.Context, c config) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.CommandContext(ctx, c.opa, "run", "--server", "--addr", addr, "--log-level", "error", "--disable-telemetry", c.policy)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start opa: %w", err)
+	}
+	s := &server{cmd: cmd, url: "http://" + addr}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(s.url + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s, nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.stop()
+	return nil, errors.New("opa run --server did not become healthy within 60s")
+}
+
+func costgateFindings(url string, plan []byte) (int, error) {
+	req, _ := http.NewRequest("POST", url+"/v1/check", bytes.NewReader(plan))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var d struct {
+		Findings []struct {
+			RuleID string `json:"rule_id"`
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		return 0, fmt.Errorf("costgate /v1/check: %w", err)
+	}
+	n := 0
+	for _, f := range d.Findings {
+		if f.RuleID == "tags.required" {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func opaViolations(url string, body []byte) (int, error) {
+	resp, err := http.Post(url+"/v1/data/main/deny", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var r struct{ Result []any }
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return 0, fmt.Errorf("opa: %w", err)
+	}
+	return len(r.Result), nil
+}
+
+type target struct {
+	name   string
+	url    string
+	body   []byte
+	n      int
+	auth   bool
+	sample *memSampler
+}
+
+type result struct {
+	name      string
+	sent      int
+	errors    int
+	firstErr  string
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+func (r result) rps() float64 { return float64(r.sent) / r.elapsed.Seconds() }
+
+func (r result) pct(p float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	i := int(float64(len(r.latencies)-1) * p)
+	return r.latencies[i]
+}
+
+// load sends t.n requests from clients goroutines, stopping at max.
+func load(client *http.Client, t target, clients int, max time.Duration) (result, error) {
+	var next atomic.Int64
+	var mu sync.Mutex
+	res := result{name: t.name}
+	deadline := time.Now().Add(max)
+	stopSample := make(chan struct{})
+	if t.sample != nil {
+		go t.sample.run(stopSample)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			var errs int
+			var firstErr string
+			for next.Add(1) <= int64(t.n) && time.Now().Before(deadline) {
+				req, _ := http.NewRequest("POST", t.url, bytes.NewReader(t.body))
+				req.Header.Set("Content-Type", "application/json")
+				if t.auth {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				s := time.Now()
+				resp, err := client.Do(req)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if err == nil && resp.StatusCode != 200 {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}
+				lat = append(lat, time.Since(s))
+				if err != nil {
+					errs++
+					if firstErr == "" {
+						firstErr = err.Error()
+					}
+				}
+			}
+			mu.Lock()
+			res.latencies = append(res.latencies, lat...)
+			res.errors += errs
+			if res.firstErr == "" {
+				res.firstErr = firstErr
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	close(stopSample)
+	res.sent = len(res.latencies)
+	slices.Sort(res.latencies)
+	logf("%s: %d requests in %s", t.name, res.sent, res.elapsed.Round(time.Millisecond))
+	return res, nil
+}
+
+// memSampler reads the server's resident set size while it is loaded.
+type memSampler struct {
+	pid     int
+	mu      sync.Mutex
+	samples []int64 // KiB
+}
+
+func (m *memSampler) run(stop <-chan struct{}) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if kb, err := rssKiB(m.pid); err == nil {
+			m.mu.Lock()
+			m.samples = append(m.samples, kb)
+			m.mu.Unlock()
+		}
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func rssKiB(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}
+
+func report(w io.Writer, c config, rs []result, mem *memSampler) int {
+	fmt.Fprintf(w, "## costgate serve vs opa run --server\n\n%d clients, plan %s, loopback, decision log %v\n\n", c.clients, filepath.Base(c.plan), map[bool]string{true: "on (SQLite)", false: "off"}[c.decisionLog])
+	fmt.Fprintln(w, "| server | requests | errors | req/s | p50 | p99 |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
+	for _, r := range rs {
+		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %s | %s |\n", r.name, r.sent, r.errors, r.rps(), r.pct(0.50).Round(10*time.Microsecond), r.pct(0.99).Round(10*time.Microsecond))
+	}
+	failed := false
+	check := func(ok bool, format string, args ...any) {
+		mark := "met"
+		if !ok {
+			mark, failed = "MISSED", true
+		}
+		fmt.Fprintf(w, "- %s: %s\n", fmt.Sprintf(format, args...), mark)
+	}
+	fmt.Fprintln(w, "\nTargets:")
+	opa, cg := rs[0], rs[1]
+	check(cg.rps() >= c.minSpeedup*opa.rps(), "throughput %.2fx OPA's (target >= %.1fx)", cg.rps()/opa.rps(), c.minSpeedup)
+	check(cg.pct(0.99) <= c.p99Check, "/v1/check p99 %s (target <= %s)", cg.pct(0.99).Round(10*time.Microsecond), c.p99Check)
+	if len(rs) > 2 {
+		check(rs[2].pct(0.99) <= c.p99Admission, "/v1/admission p99 %s (target <= %s)", rs[2].pct(0.99).Round(10*time.Microsecond), c.p99Admission)
+	}
+	errs := 0
+	for _, r := range rs {
+		errs += r.errors
+		if r.firstErr != "" {
+			fmt.Fprintf(w, "- first error from %s: %s\n", r.name, r.firstErr)
+		}
+	}
+	check(errs == 0, "%d errors (target 0)", errs)
+	mem.mu.Lock()
+	s := mem.samples
+	mem.mu.Unlock()
+	if len(s) >= 4 {
+		q := len(s) / 4
+		early := slices.Max(s[:q])
+		late := slices.Max(s[len(s)-q:])
+		growth := float64(late-early) / float64(early)
+		check(growth < 0.25, "costgate RSS %d MiB in the first quarter of the load, %d MiB in the last (%+.0f%%; target: flat, < +25%%)", early>>10, late>>10, growth*100)
+	}
+	if failed && c.strict {
+		return 1
+	}
+	return 0
+}
