@@ -7,6 +7,10 @@
 #   bench/gate-vs-conftest.sh --runs 9 --sizes 10000
 #   bench/gate-vs-conftest.sh --conftest-only  # before `costgate check` exists
 #
+# costgate runs with --no-cost: conftest's policy estimates nothing, so the
+# equivalent costgate run skips the cost estimate too (its own overhead is
+# measured by `go test ./cmd/costgate -bench Estimate`).
+#
 # Prints, per plan size, the median wall time (s) and peak RSS (MB) of each
 # tool and the ratios costgate/conftest. The targets are at most
 # 0.2x conftest's wall time and 0.5x its peak memory on the 10,000-resource
@@ -250,7 +254,7 @@ for n in $SIZES; do
 
 	log "costgate check ($n)"
 	measure costgate "$WORK/costgate-$n.json" \
-		"$COSTGATE" check --config "$WORK/costgate.yaml" --format json "$plan"
+		"$COSTGATE" check --no-cost --config "$WORK/costgate.yaml" --format json "$plan"
 	cg_wall=$MEDIAN_WALL cg_rss=$MEDIAN_RSS
 	read -r cg_findings cg_addrs < <(count_costgate "$WORK/costgate-$n.json")
 	printf '  %-9s %8.2f s %9.1f MB   %6d violations on %6d resources\n' costgate "$cg_wall" "$cg_rss" "$cg_findings" "$cg_addrs"

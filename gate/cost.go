@@ -3,6 +3,7 @@ package gate
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -116,16 +117,21 @@ func (c *costIndex) resourceCost(address string) *ast.Term {
 			[2]*ast.Term{ast.StringTerm("reason"), ast.StringTerm("not estimated")},
 		)
 	}
-	var key string
-	if len(re.Components) == 0 {
-		key = fmt.Sprint(re.Priced, re.Free, re.UsageBased, optString(re.MonthlyBefore), optString(re.MonthlyAfter),
-			optString(re.MonthlyDelta), optString(re.ListMonthlyBefore), optString(re.ListMonthlyAfter), optString(re.ListMonthlyDelta), re.Reason)
-		c.mu.Lock()
-		t, ok := c.shared[key]
-		c.mu.Unlock()
-		if ok {
-			return t
-		}
+	// Equal estimates (free types, unpriced ones, the same instance type
+	// twice) share one term.
+	var kb strings.Builder
+	fmt.Fprint(&kb, re.Priced, re.Free, re.UsageBased, optString(re.MonthlyBefore), optString(re.MonthlyAfter),
+		optString(re.MonthlyDelta), optString(re.ListMonthlyBefore), optString(re.ListMonthlyAfter), optString(re.ListMonthlyDelta), re.Reason)
+	for _, cc := range re.Components {
+		fmt.Fprint(&kb, "\x00", cc.Name, "\x01", cc.Unit, "\x01", optQuantity(cc.MonthlyQuantity), "\x01", cc.UnitPrice.String(),
+			"\x01", cc.ListUnitPrice.String(), "\x01", optString(cc.Monthly), cc.UsageBased)
+	}
+	key := kb.String()
+	c.mu.Lock()
+	t, ok := c.shared[key]
+	c.mu.Unlock()
+	if ok {
+		return t
 	}
 	comps := make([]*ast.Term, len(re.Components))
 	for i, cc := range re.Components {
@@ -143,7 +149,7 @@ func (c *costIndex) resourceCost(address string) *ast.Term {
 			[2]*ast.Term{ast.StringTerm("usage_based"), ast.BooleanTerm(cc.UsageBased)},
 		)
 	}
-	t := ast.ObjectTerm(
+	t = ast.ObjectTerm(
 		[2]*ast.Term{ast.StringTerm("priced"), ast.BooleanTerm(re.Priced)},
 		[2]*ast.Term{ast.StringTerm("free"), ast.BooleanTerm(re.Free)},
 		[2]*ast.Term{ast.StringTerm("usage_based"), ast.BooleanTerm(re.UsageBased)},
@@ -157,12 +163,17 @@ func (c *costIndex) resourceCost(address string) *ast.Term {
 		[2]*ast.Term{ast.StringTerm("components"), ast.ArrayTerm(comps...)},
 		[2]*ast.Term{ast.StringTerm("reason"), ast.StringTerm(re.Reason)},
 	)
-	if key != "" {
-		c.mu.Lock()
-		c.shared[key] = t
-		c.mu.Unlock()
-	}
+	c.mu.Lock()
+	c.shared[key] = t
+	c.mu.Unlock()
 	return t
+}
+
+func optQuantity(q *costgate.Quantity) string {
+	if q == nil {
+		return "-"
+	}
+	return q.String()
 }
 
 func optString(m *costgate.Money) string {

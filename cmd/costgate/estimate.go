@@ -9,7 +9,9 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -226,34 +228,71 @@ func plannedResources(in *gate.Input, needValues func(*gate.Resource) bool) ([]c
 			vars[k] = v.Value
 		}
 	}
-	pc, err := pricing.ParsePlanConfig(cfgRaw, vars)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", in.Plan.Name, err)
+	// The configuration (for regions and references) and the resources'
+	// values decode independently: do them at once, the values on every
+	// core.
+	type parsed struct {
+		pc  *pricing.PlanConfig
+		err error
 	}
+	pcc := make(chan parsed, 1)
+	go func() {
+		pc, err := pricing.ParsePlanConfig(cfgRaw, vars)
+		pcc <- parsed{pc, err}
+	}()
 	out := make([]costgate.PlannedResource, len(in.Resources))
-	for i := range in.Resources {
-		r := &in.Resources[i]
-		pr := &out[i]
-		pr.Address, pr.Module, pr.Type, pr.Name, pr.Mode = r.Address, r.Module, r.Type, r.Name, r.Mode
-		pr.ProviderName, pr.Action = r.Provider, r.Action
-		if len(r.Tags) > 0 {
-			pr.Tags = make(map[string]string, len(r.Tags))
-			for k, v := range r.Tags {
-				if v != nil {
-					pr.Tags[k] = *v
+	need := make([]bool, len(in.Resources))
+	errs := make([]error, len(in.Resources))
+	var wg sync.WaitGroup
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(in.Resources)/500))
+	chunk := (len(in.Resources) + workers - 1) / max(workers, 1)
+	for lo := 0; lo < len(in.Resources); lo += chunk {
+		hi := min(lo+chunk, len(in.Resources))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				r := &in.Resources[i]
+				pr := &out[i]
+				pr.Address, pr.Module, pr.Type, pr.Name, pr.Mode = r.Address, r.Module, r.Type, r.Name, r.Mode
+				pr.ProviderName, pr.Action = r.Provider, r.Action
+				if len(r.Tags) > 0 {
+					pr.Tags = make(map[string]string, len(r.Tags))
+					for k, v := range r.Tags {
+						if v != nil {
+							pr.Tags[k] = *v
+						}
+					}
 				}
+				if needValues != nil && !needValues(r) {
+					continue // free: the estimators never read its values
+				}
+				need[i] = true
+				cv, err := in.Plan.ChangeValues(i)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				pr.Before, _ = cv.Before.(map[string]any)
+				pr.After, _ = cv.After.(map[string]any)
+				pr.AfterUnknown, _ = cv.AfterUnknown.(map[string]any)
 			}
+		}()
+	}
+	wg.Wait()
+	p := <-pcc
+	if p.err != nil {
+		return nil, fmt.Errorf("%s: %w", in.Plan.Name, p.err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	pc := p.pc
+	for i := range out {
+		if !need[i] {
+			continue
 		}
-		if needValues != nil && !needValues(r) {
-			continue // free: the estimators never read its values
-		}
-		cv, err := in.Plan.ChangeValues(i)
-		if err != nil {
-			return nil, err
-		}
-		pr.Before, _ = cv.Before.(map[string]any)
-		pr.After, _ = cv.After.(map[string]any)
-		pr.AfterUnknown, _ = cv.AfterUnknown.(map[string]any)
+		r, pr := &in.Resources[i], &out[i]
 		vals := pr.After
 		if vals == nil {
 			vals = pr.Before
