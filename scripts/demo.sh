@@ -42,6 +42,45 @@ echo
 echo "=== the default policy library's own tests"
 "$bin" policy test || status=1
 
+
+# ---------------------------------------------------------------------
+# Collector (issue 4): generate six months of demo billing data, collect
+# it with the bundled samples into a local cost store, twice (the second
+# run changes nothing), and show the store.
+# ---------------------------------------------------------------------
+collect_cfg=testdata/demo/collect.yaml
 echo
-echo "Pull-request comments and SARIF files are in $out/."
+echo "=== generate demo billing data: 6 months, multi-team, multi-account FOCUS (CSV.gz per month)"
+rm -rf "$out/billing" "$out/store"
+go run ./internal/billgen/cmd/genbill -seed 1 -rows 50000 -months 6 -dir "$out/billing" || status=1
+
+echo
+echo "=== costgate collect --config $collect_cfg"
+"$bin" collect --config "$collect_cfg" || status=1
+
+echo
+echo "=== costgate collect again: nothing is counted twice"
+"$bin" collect --config "$collect_cfg" --log-level warn --no-progress || status=1
+
+if "$bin" store info --help >/dev/null 2>&1; then
+  echo
+  echo "=== costgate store info"
+  "$bin" store info --store "$out/store" || status=1
+fi
+
+echo
+echo "=== costgate estimate: what a sample plan will cost (embedded price snapshot)"
+"$bin" estimate testdata/demo/plan-payments.json || status=1
+
+echo
+echo "=== the gate with cost rules: budgets, an expensive-resource threshold, unpriced warnings"
+"$bin" check --config testdata/demo/cost.yaml --store "$out/store" testdata/demo/plan-payments.json
+rc=$?
+case $rc in 0|1) echo "--> exit $rc" ;; *) echo "--> exit $rc: error"; status=1 ;; esac
+
+echo
+echo "=== a sample monthly cost report"
+./scripts/demo-report.sh || status=1
+echo
+echo "Pull-request comments, SARIF files, the store and the sample report (report/report.html) are in $out/."
 exit $status

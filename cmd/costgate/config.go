@@ -45,6 +45,7 @@ type Config struct {
 	DecisionLog DecisionLogConfig `json:"decision_log,omitempty"`
 	Pricing     PricingConfig     `json:"pricing,omitempty"`
 	Report      ReportConfig      `json:"report,omitempty"`
+	Sources     []SourceConfig    `json:"sources,omitempty"`
 }
 
 // TagsConfig is the tags: section.

@@ -55,6 +55,7 @@ The config file is --config FILE, else ./costgate.yaml when present.`,
 	root.PersistentFlags().StringVar(&a.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for performance reports)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
 	root.AddCommand(
+		newCollectCmd(a),
 		newReportCmd(a),
 		newEstimateCmd(a), newPricingCmd(a),
 		newCheckCmd(a),

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/costgate/costgate/collector"
+	"github.com/costgate/costgate/internal/collectstore"
+	"github.com/costgate/costgate/store"
+)
+
+// collectParams are the flags of `costgate collect`.
+type collectParams struct {
+	store      string
+	sources    []string
+	noProgress bool
+}
+
+func newCollectCmd(a *app) *cobra.Command {
+	p := &collectParams{}
+	cmd := &cobra.Command{
+		Use:   "collect [--config FILE] [--source NAME]",
+		Short: "Load billing data and inventory from the configured sources into the cost store",
+		Long: `collect reads the sources: of the config file (FOCUS files, the AWS Cost
+and Usage Report, Terraform state, ...) into the cost store.
+
+It is incremental and idempotent: each (source, billing account, billing
+period) is one store partition; an export whose manifest assembly id or
+content hash did not change is skipped, a restated month replaces its
+partition in one step, and the open month is read again on every run.
+Running collect twice never counts anything twice.
+
+Bad input (a truncated gzip, a missing column, an unparseable number or
+date) is reported with its file, line and column; the partitions it would
+have changed keep their previous data and the others still load.
+
+Credentials are found the standard way for each SDK (environment, shared
+profiles, SSO, workload identity); endpoint: points a source at an
+S3-compatible store.
+
+The store is --store DIR, else the config's store: key, else ./.costgate.
+On a terminal a progress line shows files, rows, bytes, rows/s and an ETA;
+otherwise progress goes to the log (stderr). A summary per source goes to
+stdout.
+
+Exit codes: 0 everything loaded, 2 a config error or any source or
+partition that failed.`,
+		Example: `  costgate collect
+  costgate collect --config costgate.yaml --source aws-cur
+  costgate collect --store /var/lib/costgate`,
+		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			for _, s := range p.sources {
+				if strings.TrimSpace(s) == "" {
+					return usageErr("--source: empty name")
+				}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			logger := slog.Default()
+			interactive := !p.noProgress && isInteractive(a.stderr)
+			if lf := cmd.Flag("log-level"); !interactive && lf != nil && !lf.Changed {
+				// Without a terminal the log is the progress report.
+				logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			}
+			return runCollect(cmd.Context(), a, p, logger, interactive)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&p.store, "store", "", "cost store directory (default: the config's store:, else ./.costgate)")
+	f.StringArrayVar(&p.sources, "source", nil, "collect only this source (by name; repeatable)")
+	f.BoolVar(&p.noProgress, "no-progress", false, "no progress line, even on a terminal")
+	return cmd
+}
+
+func runCollect(ctx context.Context, a *app, p *collectParams, logger *slog.Logger, interactive bool) error {
+	cfg, err := loadConfig(a.configPath, nil)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	file := orDefault(cfg.Path, "config")
+	if len(cfg.Sources) == 0 {
+		return usageErr("%s: no sources: list the billing exports and inventories to collect under sources: (see docs/collect.md)", file)
+	}
+	reg := sourceRegistry()
+	if err := validateSources(file, cfg.Sources, reg); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	chosen, err := selectSources(cfg.Sources, p.sources)
+	if err != nil {
+		return err
+	}
+	env := collector.Env{Logger: logger}
+	var srcs []collector.Source
+	for _, sc := range chosen {
+		src, err := reg.New(sc.spec(), env)
+		if err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("%s: source %s: %w", file, sc.Name, err)}
+		}
+		srcs = append(srcs, src)
+	}
+
+	dir := p.store
+	if dir == "" {
+		dir = orDefault(cfg.Store, defaultStoreDir)
+	}
+	st, err := store.Open(dir, store.Options{Logger: logger})
+	if err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("open cost store: %w", err)}
+	}
+	opts := collector.Options{Logger: logger}
+	if interactive {
+		opts.Status = a.stderr
+	}
+	sums, runErr := collector.Run(ctx, collectstore.New(st), srcs, opts)
+	info := st.Info()
+	closeErr := st.Close()
+	for i := range sums {
+		fmt.Fprintln(a.stdout, sums[i].String())
+	}
+	fmt.Fprintf(a.stdout, "store %s: generation %d, %d partitions, %d line items, %d resources\n",
+		dir, info.Generation, info.Segments, info.Rows, info.Resources)
+	if runErr != nil {
+		for _, s := range sums {
+			for _, e := range s.Errors {
+				fmt.Fprintf(a.stderr, "costgate: %v\n", e)
+			}
+		}
+		n := 0
+		for _, s := range sums {
+			n += len(s.Errors)
+		}
+		if n == 0 { // interrupted before a source ran
+			return &exitError{code: exitUsage, err: runErr}
+		}
+		return &exitError{code: exitUsage, err: fmt.Errorf("collect: %d errors; the partitions they concern were left as they were", n)}
+	}
+	if closeErr != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("close cost store: %w", closeErr)}
+	}
+	return nil
+}
+
+// selectSources keeps the named sources, in config order.
+func selectSources(all []SourceConfig, names []string) ([]SourceConfig, error) {
+	if len(names) == 0 {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []SourceConfig
+	for _, s := range all {
+		if want[s.Name] {
+			out = append(out, s)
+			delete(want, s.Name)
+		}
+	}
+	if len(want) > 0 {
+		var unknown, known []string
+		for n := range want {
+			unknown = append(unknown, n)
+		}
+		for _, s := range all {
+			known = append(known, s.Name)
+		}
+		return nil, usageErr("--source %s: no such source (configured: %s)", strings.Join(sortedStrings(unknown), ", "), strings.Join(known, ", "))
+	}
+	return out, nil
+}
+
+func sortedStrings(ss []string) []string {
+	out := append([]string(nil), ss...)
+	sort.Strings(out)
+	return out
+}
+
+// isInteractive reports whether w is a terminal that can take a
+// redrawn progress line.
+func isInteractive(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || strings.EqualFold(os.Getenv("TERM"), "dumb") {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

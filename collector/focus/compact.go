@@ -1,0 +1,337 @@
+package focus
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/collector"
+	"github.com/costgate/costgate/collector/tabular"
+)
+
+// The parallel CSV path decodes into compact rows: strings as ids into
+// the decoding goroutine's string table, times and amounts as integers,
+// and no pointers at all, so that millions of rows waiting for their
+// partition to be written cost a third of the memory of line items and
+// nothing to the garbage collector. They become line items one
+// partition at a time (compactBatch.AppendTo).
+
+// Slots of each kind, in columns order.
+var (
+	strSlots   []*column
+	timeSlots  []*column
+	moneySlots []*column
+	qtySlots   []*column
+	slotOf     = map[*column]int{}
+	acctSlot   int
+	bpsSlot    int // BillingPeriodStart
+	cpsSlot    int // ChargePeriodStart
+)
+
+const nullTime = math.MinInt64
+
+func init() {
+	for i := range columns {
+		c := &columns[i]
+		switch c.kind {
+		case kString:
+			slotOf[c] = len(strSlots)
+			strSlots = append(strSlots, c)
+		case kTime:
+			slotOf[c] = len(timeSlots)
+			timeSlots = append(timeSlots, c)
+		case kMoney:
+			slotOf[c] = len(moneySlots)
+			moneySlots = append(moneySlots, c)
+		case kQuantity:
+			slotOf[c] = len(qtySlots)
+			qtySlots = append(qtySlots, c)
+		}
+	}
+	acctSlot = slotOf[lookup("BillingAccountId")]
+	bpsSlot = slotOf[lookup("BillingPeriodStart")]
+	cpsSlot = slotOf[lookup("ChargePeriodStart")]
+	if len(strSlots) > nStr || len(timeSlots) > nTime || len(moneySlots) > nMoney || len(qtySlots) > nQty {
+		panic("focus: compact row too small for the columns")
+	}
+}
+
+const (
+	nStr   = 40
+	nTime  = 4
+	nMoney = 6
+	nQty   = 3
+)
+
+// compactRow is one line item without pointers.
+type compactRow struct {
+	str   [nStr]uint32
+	times [nTime]int64
+	money [nMoney]int64
+	qty   [nQty]int64
+	tags  uint32 // index into tables.maps (0: none)
+	ext   uint32
+}
+
+// tables hold what compact rows point to, for one decoding goroutine.
+// They only grow while the export is read and are read-only after.
+type tables struct {
+	strs   []string // strs[0] is ""
+	strIDs map[string]uint32
+	maps   []map[string]string // maps[0] is nil
+	mapIDs map[string]uint32   // raw text of a Tags object or x_ values -> id
+	xKey   []byte
+}
+
+func newTables() *tables {
+	return &tables{strs: []string{""}, strIDs: map[string]uint32{}, maps: []map[string]string{nil}, mapIDs: map[string]uint32{}}
+}
+
+func (t *tables) str(b []byte) uint32 {
+	if id, ok := t.strIDs[string(b)]; ok {
+		return id
+	}
+	s := string(b)
+	id := uint32(len(t.strs))
+	t.strs = append(t.strs, s)
+	t.strIDs[s] = id
+	return id
+}
+
+// compactDecoder decodes records into compact rows.
+type compactDecoder struct {
+	*decoder
+	t       *tables
+	scratch []compactRow // a block's rows, reused: batches get exact-sized copies
+	last    [][]byte     // per file column: last string bytes
+	lastID  []uint32
+}
+
+func newCompactDecoder(d *decoder) *compactDecoder {
+	return &compactDecoder{decoder: d, t: newTables(), last: make([][]byte, len(d.cols)), lastID: make([]uint32, len(d.cols))}
+}
+
+var (
+	minNanos = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxNanos = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func (d *compactDecoder) decode(rec tabular.Records, r *compactRow) error {
+	*r = compactRow{}
+	for i := range r.times {
+		r.times[i] = nullTime
+	}
+	for i, c := range d.cols {
+		if c == nil {
+			continue
+		}
+		b := rec.Field(i)
+		if tabular.IsNull(b) {
+			continue
+		}
+		switch c.kind {
+		case kString:
+			if d.last[i] != nil && bytes.Equal(b, d.last[i]) {
+				r.str[slotOf[c]] = d.lastID[i]
+				continue
+			}
+			id := d.t.str(b)
+			d.last[i] = append(d.last[i][:0], b...)
+			d.lastID[i] = id
+			r.str[slotOf[c]] = id
+		case kTime:
+			v, err := d.times[i].Parse(b)
+			if err != nil {
+				return d.fail(rec, i, err)
+			}
+			if v.Before(minNanos) || !v.Before(maxNanos) {
+				return d.fail(rec, i, fmt.Errorf("%s is out of range (1678 to 2261)", v.Format(time.RFC3339)))
+			}
+			r.times[slotOf[c]] = v.UnixNano()
+		case kMoney:
+			v, err := tabular.ParseNanos(b)
+			if err != nil {
+				return d.fail(rec, i, err)
+			}
+			r.money[slotOf[c]] = v
+		case kQuantity:
+			v, err := tabular.ParseNanos(b)
+			if err != nil {
+				return d.fail(rec, i, err)
+			}
+			r.qty[slotOf[c]] = v
+		case kTags:
+			id, ok := d.t.mapIDs[string(b)]
+			if !ok {
+				m, err := tabular.ParseTags(b)
+				if err != nil {
+					return d.fail(rec, i, err)
+				}
+				id = uint32(len(d.t.maps))
+				d.t.maps = append(d.t.maps, m)
+				d.t.mapIDs[string(b)] = id
+			}
+			r.tags = id
+		}
+	}
+	if len(d.xIdx) > 0 {
+		r.ext = d.extID(rec)
+	}
+	for _, req := range [...]struct {
+		ok   bool
+		name string
+	}{
+		{r.str[acctSlot] != 0, "BillingAccountId"},
+		{r.times[bpsSlot] != nullTime, "BillingPeriodStart"},
+		{r.times[cpsSlot] != nullTime, "ChargePeriodStart"},
+	} {
+		if !req.ok {
+			return &tabular.FieldError{File: d.file, Where: rec.Where(), Column: req.name, Err: errors.New("null, but every row needs one")}
+		}
+	}
+	return nil
+}
+
+// extID returns the id of the row's x_ columns map.
+func (d *compactDecoder) extID(rec tabular.Records) uint32 {
+	t := d.t
+	t.xKey = append(t.xKey[:0], 'x', 0)
+	present := false
+	for _, i := range d.xIdx {
+		b := rec.Field(i)
+		if !tabular.IsNull(b) {
+			present = true
+			t.xKey = append(t.xKey, b...)
+		}
+		t.xKey = append(t.xKey, 0)
+	}
+	if !present {
+		return 0
+	}
+	if id, ok := t.mapIDs[string(t.xKey)]; ok {
+		return id
+	}
+	m := make(map[string]string, len(d.xIdx))
+	for k, i := range d.xIdx {
+		if b := rec.Field(i); !tabular.IsNull(b) {
+			m[d.xNames[k]] = string(b)
+		}
+	}
+	id := uint32(len(t.maps))
+	t.maps = append(t.maps, m)
+	t.mapIDs[string(t.xKey)] = id
+	return id
+}
+
+// compactBatch is rows of one partition decoded by one goroutine.
+type compactBatch struct {
+	t    *tables
+	rows []compactRow
+}
+
+func (b *compactBatch) Len() int { return len(b.rows) }
+
+// AppendTo turns the rows into line items.
+func (b *compactBatch) AppendTo(dst []costgate.LineItem) []costgate.LineItem {
+	t := b.t
+	for i := range b.rows {
+		r := &b.rows[i]
+		// Filled on the stack and copied once: one bulk write barrier
+		// instead of one per field.
+		var item costgate.LineItem
+		li := &item
+		for s, c := range strSlots {
+			if id := r.str[s]; id != 0 {
+				*c.str(li) = t.strs[id]
+			}
+		}
+		for s, c := range timeSlots {
+			if v := r.times[s]; v != nullTime {
+				*c.tm(li) = time.Unix(0, v).UTC()
+			}
+		}
+		for s, c := range moneySlots {
+			*c.money(li) = costgate.Money(r.money[s])
+		}
+		for s, c := range qtySlots {
+			*c.qty(li) = costgate.Quantity(r.qty[s])
+		}
+		li.Tags = t.maps[r.tags]
+		li.Extensions = t.maps[r.ext]
+		dst = append(dst, item)
+	}
+	return dst
+}
+
+// groupKey is a partition within one block.
+type groupKey struct {
+	acct  uint32
+	month costgate.Month
+}
+
+// compactBlock decodes one block into one batch per partition. Rows are
+// decoded into the goroutine's scratch space and copied (no pointers, so
+// a plain memmove) into exact-sized batches: what waits in memory for the
+// partitions to be written is no bigger than it must be.
+func compactBlock(name string, header []string, dec *compactDecoder, blk tabular.Block) (batches []partBatch, n int, err error) {
+	c := tabular.NewCSVBlock(name, blk, header)
+	rows := dec.scratch[:0]
+	if cap(rows) < blk.Lines+1 {
+		rows = make([]compactRow, 0, blk.Lines+1)
+	}
+	for c.Next() {
+		if len(rows) == cap(rows) {
+			rows = append(rows, compactRow{})[:len(rows)]
+		}
+		rows = rows[:len(rows)+1]
+		if err := dec.decode(c, &rows[len(rows)-1]); err != nil {
+			return nil, 0, err
+		}
+	}
+	dec.scratch = rows
+	if err := c.Err(); err != nil {
+		return nil, 0, err
+	}
+	n = len(rows)
+	if n == 0 {
+		return nil, 0, nil
+	}
+	key := func(r *compactRow) groupKey {
+		return groupKey{r.str[acctSlot], costgate.MonthOf(time.Unix(0, r.times[bpsSlot]))}
+	}
+	count := map[groupKey]int{}
+	var order []groupKey
+	for i := range rows {
+		k := key(&rows[i])
+		if count[k] == 0 {
+			order = append(order, k)
+		}
+		count[k]++
+	}
+	var lastKey groupKey
+	groups := make(map[groupKey]*compactBatch, len(order))
+	for _, k := range order {
+		groups[k] = &compactBatch{t: dec.t, rows: make([]compactRow, 0, count[k])}
+	}
+	var g *compactBatch
+	for i := range rows {
+		k := key(&rows[i])
+		if g == nil || k != lastKey {
+			g, lastKey = groups[k], k
+		}
+		g.rows = append(g.rows, rows[i])
+	}
+	for _, k := range order {
+		batches = append(batches, partBatch{account: dec.t.strs[k.acct], period: k.month, batch: groups[k]})
+	}
+	return batches, n, nil
+}
+
+type partBatch struct {
+	account string
+	period  costgate.Month
+	batch   collector.Batch
+}

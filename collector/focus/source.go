@@ -1,0 +1,291 @@
+// Package focus reads FOCUS (FinOps Open Cost and Usage Specification)
+// billing files, versions 1.0 to 1.2, as CSV, gzip-compressed CSV or
+// Parquet, from a local file, directory or glob, or an s3:// prefix.
+//
+// Columns are matched by name (case-insensitively; the pre-1.0 names
+// Provider, Publisher, InvoiceIssuer, Region, UsageQuantity, UsageUnit,
+// AmortizedCost and ChargeType are accepted too); x_ columns are kept as
+// extensions; other columns are dropped. The quirks of real exports are
+// handled: a UTF-8 byte order mark, the literal NULL (and null), empty
+// strings as nulls, timestamps with or without T and Z (and the M/D/YY of
+// spreadsheet-made examples), amounts with a $ and thousands separators,
+// and Tags as a JSON object. Every error names the file, line (or Parquet
+// row) and column.
+//
+// Files under a BILLING_PERIOD=YYYY-MM folder (AWS Data Exports) are
+// read together as one export per period; any other file is an export of
+// its own.
+package focus
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/collector"
+	"github.com/costgate/costgate/collector/blob"
+	"github.com/costgate/costgate/collector/tabular"
+)
+
+// Type is the config type name.
+const Type = "focus"
+
+// schema versions the mapping; changing it re-reads every export.
+const schema = "focus/1"
+
+// Source reads FOCUS files.
+type Source struct {
+	name   string
+	loc    string
+	format string
+	s3     blob.S3Options
+	// Bucket, when set, is used instead of resolving loc's bucket (tests
+	// inject a client); loc is then a key prefix or glob in it.
+	Bucket blob.Bucket
+}
+
+// Factory registers the focus type.
+var Factory = collector.Factory{
+	Check: collector.RequireLocation,
+	New: func(s collector.Spec, _ collector.Env) (collector.Source, error) {
+		return New(s), nil
+	},
+}
+
+// New returns a source for spec.
+func New(s collector.Spec) *Source {
+	return &Source{
+		name: s.Name, loc: s.Where(), format: s.Format,
+		s3: blob.S3Options{Region: s.Region, Endpoint: s.Endpoint, PathStyle: s.PathStyle, Profile: s.Profile},
+	}
+}
+
+// Name returns the configured name.
+func (s *Source) Name() string { return s.name }
+
+// Type returns "focus".
+func (s *Source) Type() string { return Type }
+
+// Collect loads every changed export.
+func (s *Source) Collect(ctx context.Context, sink collector.Sink) error {
+	b, objs, err := s.find(ctx)
+	if err != nil {
+		return err
+	}
+	var exports []collector.Export
+	for _, batch := range blob.Batches(objs) {
+		exports = append(exports, Export(b, batch, s.format, sink))
+	}
+	return collector.LoadExports(ctx, sink, schema, exports)
+}
+
+func (s *Source) find(ctx context.Context) (blob.Bucket, []blob.Object, error) {
+	if s.Bucket != nil {
+		objs, err := blob.FindIn(ctx, s.Bucket, s.loc)
+		return s.Bucket, objs, err
+	}
+	return blob.Find(ctx, s.loc, s.s3)
+}
+
+// Export describes a batch of FOCUS files as one export.
+func Export(b blob.Bucket, batch blob.Batch, format string, sink collector.Sink) collector.Export {
+	var size int64
+	for _, o := range batch.Objects {
+		size += o.Size
+	}
+	return collector.Export{
+		Key:     b.URI(batch.Key),
+		Version: blob.VersionOf(batch.Objects),
+		Files:   len(batch.Objects),
+		Size:    size,
+		Read: func(ctx context.Context, rows *collector.Rows) (string, error) {
+			return ReadFiles(ctx, b, batch.Objects, format, sink, rows)
+		},
+	}
+}
+
+// ReadFiles decodes FOCUS files in order and returns the hash of their
+// bytes.
+func ReadFiles(ctx context.Context, b blob.Bucket, objs []blob.Object, format string, sink collector.Sink, rows *collector.Rows) (string, error) {
+	h := sha256.New()
+	for _, o := range objs {
+		fh, err := ReadFile(ctx, b, o, format, sink, rows)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\n", fh)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ReadFile decodes one FOCUS file. CSV is parsed by GOMAXPROCS
+// goroutines in blocks of whole records (decompression runs on another),
+// handed to rows in file order.
+func ReadFile(ctx context.Context, b blob.Bucket, o blob.Object, format string, sink collector.Sink, rows *collector.Rows) (string, error) {
+	prog := sink.Progress()
+	if !tabular.IsParquet(o.Key, format) {
+		f, stream, err := tabular.OpenStream(ctx, b, o, prog.AddBytes)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		if err := readCSV(ctx, f.Name, stream, sink, rows, runtime.GOMAXPROCS(0)); err != nil {
+			return "", err
+		}
+		prog.FileDone()
+		return f.Hash(), nil
+	}
+	f, err := tabular.Open(ctx, b, o, format, prog.AddBytes, nil)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	dec, err := newDecoder(f.Name, f.Columns())
+	if err != nil {
+		return "", err
+	}
+	logIgnored(sink, f.Name, dec)
+	var li costgate.LineItem
+	n := 0
+	for f.Next() {
+		if err := dec.decode(f, &li); err != nil {
+			return "", err
+		}
+		if err := rows.Add(&li); err != nil {
+			return "", &tabular.FieldError{File: f.Name, Where: f.Where(), Err: err}
+		}
+		n++
+		if n&4095 == 0 {
+			prog.AddRows(4096)
+			if err := ctx.Err(); err != nil {
+				return "", err
+			}
+		}
+	}
+	prog.AddRows(n & 4095)
+	if err := f.Err(); err != nil {
+		return "", err
+	}
+	prog.FileDone()
+	return f.Hash(), nil
+}
+
+func logIgnored(sink collector.Sink, file string, dec *decoder) {
+	if ign := dec.Ignored(); len(ign) > 0 {
+		sink.Logger().Info("columns ignored: neither FOCUS columns the store keeps nor x_ extensions", "file", file, "columns", strings.Join(ign, ","))
+	}
+}
+
+// blockSize is the amount of CSV one goroutine parses at a time.
+const blockSize = 1 << 20
+
+type blockResult struct {
+	batches []partBatch
+	n       int
+	err     error
+}
+
+type blockJob struct {
+	blk tabular.Block
+	out chan blockResult
+}
+
+// readCSV splits the stream into blocks of records, decodes them on
+// workers goroutines, and adds the batches to rows in order. The first
+// error in file order wins.
+func readCSV(ctx context.Context, name string, stream io.Reader, sink collector.Sink, rows *collector.Rows, workers int) error {
+	sp, header, err := tabular.NewSplitter(name, stream, blockSize)
+	if err != nil {
+		return err
+	}
+	first, err := newDecoder(name, header)
+	if err != nil {
+		return err
+	}
+	logIgnored(sink, name, first)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan blockJob, workers)
+	order := make(chan chan blockResult, 2*workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		d := first
+		if w > 0 {
+			d, _ = newDecoder(name, header)
+		}
+		dec := newCompactDecoder(d)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for job := range jobs {
+				var res blockResult
+				res.batches, res.n, res.err = compactBlock(name, header, dec, job.blk)
+				job.out <- res
+				sp.Release(job.blk)
+			}
+		}()
+	}
+	splitErr := make(chan error, 1)
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		for {
+			blk, err := sp.Next()
+			if err != nil {
+				if err != io.EOF {
+					splitErr <- err
+				}
+				return
+			}
+			out := make(chan blockResult, 1)
+			select {
+			case order <- out:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case jobs <- blockJob{blk: blk, out: out}:
+			case <-ctx.Done():
+				out <- blockResult{err: ctx.Err()}
+				return
+			}
+		}
+	}()
+	prog := sink.Progress()
+	var firstErr error
+	for out := range order {
+		res := <-out
+		if firstErr != nil {
+			continue
+		}
+		if res.err != nil {
+			firstErr = res.err
+			cancel()
+			continue
+		}
+		for _, pb := range res.batches {
+			if err := rows.AddPartitionBatch(pb.account, pb.period, pb.batch); err != nil {
+				firstErr = fmt.Errorf("%s: %w", name, err)
+				cancel()
+				break
+			}
+		}
+		prog.AddRows(res.n)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	select {
+	case err := <-splitErr:
+		return err
+	default:
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,221 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/costgate/costgate"
+)
+
+// Options tune Run.
+type Options struct {
+	// Logger receives structured progress and errors; nil is
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the clock (month boundaries, last seen); nil is time.Now.
+	Now func() time.Time
+	// Status, when set, gets a progress line redrawn while each source
+	// runs (files, rows, bytes, rows/s, ETA). Give it a terminal only.
+	Status io.Writer
+}
+
+// Summary is what one source did in a run.
+type Summary struct {
+	Source string `json:"source"`
+	Type   string `json:"type"`
+	// Partitions loaded (changed), found unchanged, and failed.
+	Loaded    int `json:"loaded"`
+	Unchanged int `json:"unchanged"`
+	Failed    int `json:"failed"`
+	// Rows loaded into changed partitions.
+	Rows int64 `json:"rows"`
+	// Resources written to the inventory (0 when unchanged).
+	Resources int           `json:"resources"`
+	Files     int64         `json:"files"`
+	Bytes     int64         `json:"bytes"`
+	RowsRead  int64         `json:"rows_read"`
+	Elapsed   time.Duration `json:"elapsed"`
+	Errors    []error       `json:"-"`
+}
+
+// Err joins the summary's errors.
+func (s *Summary) Err() error { return errors.Join(s.Errors...) }
+
+// String renders the summary on one line.
+func (s *Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s): %d partitions loaded, %d unchanged", s.Source, s.Type, s.Loaded, s.Unchanged)
+	if s.Failed > 0 {
+		fmt.Fprintf(&b, ", %d failed", s.Failed)
+	}
+	fmt.Fprintf(&b, "; %s rows", humanCount(s.Rows))
+	if s.Resources > 0 {
+		fmt.Fprintf(&b, ", %d resources", s.Resources)
+	}
+	fmt.Fprintf(&b, "; read %d files, %s, %s rows", s.Files, humanBytes(s.Bytes), humanCount(s.RowsRead))
+	secs := s.Elapsed.Seconds()
+	fmt.Fprintf(&b, " in %s", s.Elapsed.Round(time.Millisecond))
+	if secs > 0 && s.RowsRead > 0 {
+		fmt.Fprintf(&b, " (%s rows/s)", humanCount(int64(float64(s.RowsRead)/secs)))
+	}
+	if len(s.Errors) > 0 {
+		fmt.Fprintf(&b, "; %d errors", len(s.Errors))
+	}
+	return b.String()
+}
+
+// Run collects every source into st, one after the other, and returns a
+// summary per source. The error joins every source's errors: a failed
+// partition does not stop the others, nor a failed source the next one.
+func Run(ctx context.Context, st Store, sources []Source, opts Options) ([]Summary, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	var status *statusLine
+	if opts.Status != nil {
+		status = newStatusLine(opts.Status, opts.Now)
+	}
+	var sums []Summary
+	var errs []error
+	for _, src := range sources {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		sum := runOne(ctx, st, src, opts, status)
+		sums = append(sums, sum)
+		errs = append(errs, sum.Errors...)
+	}
+	return sums, errors.Join(errs...)
+}
+
+func runOne(ctx context.Context, st Store, src Source, opts Options, status *statusLine) Summary {
+	log := opts.Logger.With("component", "collector", "source", src.Name(), "type", src.Type())
+	s := &sink{st: st, name: src.Name(), log: log, now: opts.Now, prog: &Progress{}}
+	s.sum.Source, s.sum.Type = src.Name(), src.Type()
+	start := time.Now()
+	if status != nil {
+		status.begin(src.Name(), s.prog)
+	}
+	log.Info("collect start")
+	err := src.Collect(ctx, s)
+	if status != nil {
+		status.end()
+	}
+	if err != nil {
+		s.Fail(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.prog.Counts()
+	s.sum.Files, s.sum.Bytes, s.sum.RowsRead = c.Files, c.Bytes, c.Rows
+	s.sum.Elapsed = time.Since(start)
+	log.Info("collect done", "loaded", s.sum.Loaded, "unchanged", s.sum.Unchanged, "failed", s.sum.Failed,
+		"rows", s.sum.Rows, "files", c.Files, "bytes", c.Bytes, "elapsed", s.sum.Elapsed)
+	return s.sum
+}
+
+// sink is the Sink of one source in one run.
+type sink struct {
+	st   Store
+	name string
+	log  *slog.Logger
+	now  func() time.Time
+	prog *Progress
+
+	knownOnce sync.Once
+	known     []Loaded
+
+	mu  sync.Mutex
+	sum Summary
+	// failed partitions are not counted twice.
+	failed map[costgate.Partition]bool
+}
+
+func (s *sink) Known() []Loaded {
+	s.knownOnce.Do(func() { s.known = s.st.Loaded(s.name) })
+	return s.known
+}
+
+func (s *sink) Progress() *Progress  { return s.prog }
+func (s *sink) Now() time.Time       { return s.now() }
+func (s *sink) Logger() *slog.Logger { return s.log }
+
+func (s *sink) Replace(ctx context.Context, p costgate.Partition, rows []costgate.LineItem, exportID, contentHash string) error {
+	if p.Source == "" {
+		p.Source = s.name
+	}
+	if p.Source != s.name {
+		err := fmt.Errorf("partition %s: source must be %q", p, s.name)
+		s.Fail(err, p)
+		return err
+	}
+	changed, err := s.st.Replace(ctx, p, rows, exportID, contentHash)
+	if err != nil {
+		s.Fail(err, p)
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if changed {
+		s.sum.Loaded++
+		s.sum.Rows += int64(len(rows))
+		s.log.Info("partition loaded", "partition", p.String(), "rows", len(rows), "export", firstLine(exportID))
+	} else {
+		s.sum.Unchanged++
+		s.log.Debug("partition unchanged", "partition", p.String())
+	}
+	return nil
+}
+
+func (s *sink) Unchanged(ps ...costgate.Partition) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sum.Unchanged += len(ps)
+	for _, p := range ps {
+		s.log.Debug("partition unchanged", "partition", p.String())
+	}
+}
+
+func (s *sink) Fail(err error, ps ...costgate.Partition) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed == nil {
+		s.failed = map[costgate.Partition]bool{}
+	}
+	n := 0
+	for _, p := range ps {
+		if p.Source == "" {
+			p.Source = s.name
+		}
+		if !s.failed[p] {
+			s.failed[p] = true
+			n++
+		}
+	}
+	s.sum.Failed += n
+	s.sum.Errors = append(s.sum.Errors, fmt.Errorf("%s: %w", s.name, err))
+	names := make([]string, 0, len(ps))
+	for _, p := range ps {
+		names = append(names, p.BillingAccountID+"/"+p.BillingPeriod.String())
+	}
+	sort.Strings(names)
+	s.log.Error("collect failed; partitions left as they were", "err", err, "partitions", strings.Join(names, ","))
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " ..."
+	}
+	return s
+}
