@@ -259,3 +259,49 @@ func TestRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// batchSource hands its rows over in batches, the way parallel decoders
+// do: a mixed batch split by partition, and a batch of one partition.
+type batchSource struct{}
+
+func (batchSource) Name() string { return "batch" }
+func (batchSource) Type() string { return "fake" }
+func (batchSource) Collect(ctx context.Context, sink Sink) error {
+	li := func(acct, month, cost string) costgate.LineItem {
+		m, _ := costgate.ParseMonth(month)
+		return costgate.LineItem{BillingAccountID: acct, BillingPeriodStart: m.Start(), ChargePeriodStart: m.Start(), BilledCost: costgate.MustMoney(cost)}
+	}
+	return LoadExports(ctx, sink, "batch/1", []Export{{Key: "k", Version: "1", Read: func(ctx context.Context, rows *Rows) (string, error) {
+		mixed := []costgate.LineItem{li("A", "2024-01", "1"), li("B", "2024-01", "2"), li("A", "2024-01", "3"), li("A", "2024-02", "4")}
+		groups := SplitByPartition(mixed)
+		if len(groups) != 3 || len(groups[0]) != 2 || groups[0][1].BilledCost != costgate.MustMoney("3") {
+			return "", fmt.Errorf("groups %v", groups)
+		}
+		for _, g := range groups {
+			if err := rows.AddBatch(g); err != nil {
+				return "", err
+			}
+		}
+		if err := rows.AddBatch([]costgate.LineItem{li("B", "2024-01", "5"), li("C", "2024-01", "6")}); err != nil {
+			return "", err
+		}
+		one := lineBatch{li("C", "2024-01", "7")}
+		if err := rows.AddPartitionBatch("C", costgate.Month{Year: 2024, Month: 1}, one); err != nil {
+			return "", err
+		}
+		if err := rows.Add(&costgate.LineItem{BillingAccountID: "A"}); err == nil {
+			return "", errors.New("a row without BillingPeriodStart was taken")
+		}
+		return "h", nil
+	}}})
+}
+
+func TestBatches(t *testing.T) {
+	st := newMemStore()
+	if _, err := Run(context.Background(), st, []Source{batchSource{}}, Options{Logger: quiet()}); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.total(); got != "A/2024-01=4 A/2024-02=4 B/2024-01=7 C/2024-01=13" {
+		t.Fatalf("totals %s", got)
+	}
+}

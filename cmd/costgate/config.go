@@ -254,7 +254,7 @@ func cleanYAMLError(err error) string {
 	msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
 	msg = strings.TrimPrefix(msg, "error unmarshaling JSON: while decoding JSON: ")
 	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		msg = "unknown key " + rest + " (known top-level keys: " + strings.Join(configKeys(), ", ") + ")"
+		msg = "unknown key " + rest + " (at the top level or inside a section; the top-level keys are " + strings.Join(configKeys(), ", ") + ")"
 	}
 	msg = strings.TrimPrefix(msg, "json: ")
 	if m := typeErrRE.FindStringSubmatch(msg); m != nil {
