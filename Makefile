@@ -43,8 +43,13 @@ unit:
 race:
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
-fuzz: ## run the fuzz tests for a while each
-	$(GO) test ./gate -run '^$$' -fuzz FuzzLoadPlan -fuzztime 60s
+FUZZTIME ?= 60s
+fuzz: ## run every fuzz test for FUZZTIME each
+	$(GO) test ./gate -run '^$$' -fuzz FuzzParsePlan -fuzztime $(FUZZTIME)
+	$(GO) test ./store -run '^$$' -fuzz FuzzSegmentDecode -fuzztime $(FUZZTIME) -fuzzminimizetime 3s
+	$(GO) test ./collector/tabular -run '^$$' -fuzz FuzzCSV -fuzztime $(FUZZTIME)
+	$(GO) test ./collector/tabular -run '^$$' -fuzz FuzzParseNanos -fuzztime $(FUZZTIME)
+	$(GO) test ./webhooks -run '^$$' -fuzz FuzzParseQuantity -fuzztime $(FUZZTIME)
 
 bench: ## Go benchmarks of the gate, the store and the report
 	$(GO) test ./gate -run '^$$' -bench . -benchmem
