@@ -60,13 +60,7 @@ const curSchema = "aws_cur/1"
 
 // CURSource reads a Cost and Usage Report.
 type CURSource struct {
-	name   string
-	loc    string
-	format string
-	s3     blob.S3Options
-	// Bucket, when set, replaces the bucket resolved from the location,
-	// which is then a key prefix in it (tests inject a client).
-	Bucket blob.Bucket
+	collector.Files
 }
 
 // CURFactory registers aws_cur.
@@ -80,33 +74,19 @@ var CURFactory = collector.Factory{
 // NewCUR returns a CUR source for spec (uri: s3://bucket/prefix/report,
 // or path: a local copy, a directory, a glob or single files).
 func NewCUR(s collector.Spec) *CURSource {
-	return &CURSource{
-		name: s.Name, loc: s.Where(), format: s.Format,
-		s3: blob.S3Options{Region: s.Region, Endpoint: s.Endpoint, PathStyle: s.PathStyle, Profile: s.Profile},
-	}
+	return &CURSource{collector.FilesOf(s)}
 }
-
-// Name returns the configured name.
-func (s *CURSource) Name() string { return s.name }
 
 // Type returns "aws_cur".
 func (s *CURSource) Type() string { return CURType }
 
 // Collect loads every changed report period.
 func (s *CURSource) Collect(ctx context.Context, sink collector.Sink) error {
-	var b blob.Bucket
-	var objs []blob.Object
-	var err error
-	if s.Bucket != nil {
-		b = s.Bucket
-		objs, err = blob.FindIn(ctx, b, s.loc)
-	} else {
-		b, objs, err = blob.Find(ctx, s.loc, s.s3)
-	}
+	b, objs, err := s.Find(ctx)
 	if err != nil {
 		return err
 	}
-	exports := legacyExports(ctx, b, objs, s.format, sink)
+	exports := legacyExports(ctx, b, objs, s.Format(), sink)
 	claimed := map[string]bool{}
 	for _, e := range exports {
 		claimed[e.dir] = true
@@ -122,7 +102,7 @@ func (s *CURSource) Collect(ctx context.Context, sink collector.Sink) error {
 		all = append(all, e.Export)
 	}
 	for _, batch := range blob.Batches(rest) {
-		all = append(all, batchExport(b, batch, s.format, sink))
+		all = append(all, batchExport(b, batch, s.Format(), sink))
 	}
 	return collector.LoadExports(ctx, sink, curSchema, all)
 }

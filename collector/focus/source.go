@@ -41,13 +41,7 @@ const schema = "focus/1"
 
 // Source reads FOCUS files.
 type Source struct {
-	name   string
-	loc    string
-	format string
-	s3     blob.S3Options
-	// Bucket, when set, is used instead of resolving loc's bucket (tests
-	// inject a client); loc is then a key prefix or glob in it.
-	Bucket blob.Bucket
+	collector.Files
 }
 
 // Factory registers the focus type.
@@ -60,37 +54,23 @@ var Factory = collector.Factory{
 
 // New returns a source for spec.
 func New(s collector.Spec) *Source {
-	return &Source{
-		name: s.Name, loc: s.Where(), format: s.Format,
-		s3: blob.S3Options{Region: s.Region, Endpoint: s.Endpoint, PathStyle: s.PathStyle, Profile: s.Profile},
-	}
+	return &Source{collector.FilesOf(s)}
 }
-
-// Name returns the configured name.
-func (s *Source) Name() string { return s.name }
 
 // Type returns "focus".
 func (s *Source) Type() string { return Type }
 
 // Collect loads every changed export.
 func (s *Source) Collect(ctx context.Context, sink collector.Sink) error {
-	b, objs, err := s.find(ctx)
+	b, objs, err := s.Find(ctx)
 	if err != nil {
 		return err
 	}
 	var exports []collector.Export
 	for _, batch := range blob.Batches(objs) {
-		exports = append(exports, Export(b, batch, s.format, sink))
+		exports = append(exports, Export(b, batch, s.Format(), sink))
 	}
 	return collector.LoadExports(ctx, sink, schema, exports)
-}
-
-func (s *Source) find(ctx context.Context) (blob.Bucket, []blob.Object, error) {
-	if s.Bucket != nil {
-		objs, err := blob.FindIn(ctx, s.Bucket, s.loc)
-		return s.Bucket, objs, err
-	}
-	return blob.Find(ctx, s.loc, s.s3)
 }
 
 // Export describes a batch of FOCUS files as one export.
