@@ -102,6 +102,12 @@ type Spec struct {
 	Dataset  string
 	Table    string
 	Location string
+	// Months is how many invoice months a query-based source reads (the
+	// open month and those before it); 0: the source's default.
+	Months int
+	// PartitionColumn is the column a BigQuery export is partitioned by
+	// (default _PARTITIONTIME; "none" for an unpartitioned table).
+	PartitionColumn string
 }
 
 // Where returns where a file-based source reads: URI, else Path.

@@ -73,15 +73,16 @@ func TestCollectErrors(t *testing.T) {
 		args   []string
 		want   []string
 	}{
-		"no sources":     {"store: x\n", nil, []string{"no sources"}},
-		"missing path":   {"sources:\n  - {name: a, type: focus, path: " + good + "}\n  - {name: b, type: focus}\n", nil, []string{"sources[1].path: required"}},
-		"unknown type":   {"sources:\n  - {name: a, type: csv, path: x}\n", nil, []string{"sources[0].type: unknown type \"csv\": use one of aws_cur, focus, tfstate"}},
-		"planned type":   {"sources:\n  - {name: g, type: gcp_bigquery, project: p, dataset: d, table: t}\n", nil, []string{"sources[0].type: gcp_bigquery sources are not available in this build yet"}},
-		"duplicate name": {"sources:\n  - {name: a, type: focus, path: x}\n  - {name: a, type: tfstate, path: y}\n", nil, []string{"sources[1].name: \"a\" is also the name of sources[0]"}},
-		"bad name":       {"sources:\n  - {name: a/b, type: focus, path: x}\n", nil, []string{"sources[0].name: \"a/b\""}},
-		"unknown key":    {"sources:\n  - {name: a, type: focus, paht: x}\n", nil, []string{"unknown key \"paht\""}},
-		"bad format":     {"sources:\n  - {name: a, type: focus, path: x, format: xlsx}\n", nil, []string{"sources[0].format"}},
-		"unknown source": {"sources:\n  - {name: a, type: focus, path: " + good + "}\n", []string{"--source", "b"}, []string{"--source b: no such source (configured: a)"}},
+		"no sources":      {"store: x\n", nil, []string{"no sources"}},
+		"missing path":    {"sources:\n  - {name: a, type: focus, path: " + good + "}\n  - {name: b, type: focus}\n", nil, []string{"sources[1].path: required"}},
+		"unknown type":    {"sources:\n  - {name: a, type: csv, path: x}\n", nil, []string{"sources[0].type: unknown type \"csv\": use one of aws_cur, aws_tagging, focus"}},
+		"bigquery table":  {"sources:\n  - {name: g, type: gcp_bigquery, project: p, dataset: d}\n", nil, []string{"sources[0].table: required"}},
+		"bigquery months": {"sources:\n  - {name: g, type: gcp_bigquery, project: p, dataset: d, table: t, months: 99}\n", nil, []string{"sources[0].months: 99: give 1 to 36"}},
+		"duplicate name":  {"sources:\n  - {name: a, type: focus, path: x}\n  - {name: a, type: tfstate, path: y}\n", nil, []string{"sources[1].name: \"a\" is also the name of sources[0]"}},
+		"bad name":        {"sources:\n  - {name: a/b, type: focus, path: x}\n", nil, []string{"sources[0].name: \"a/b\""}},
+		"unknown key":     {"sources:\n  - {name: a, type: focus, paht: x}\n", nil, []string{"unknown key \"paht\""}},
+		"bad format":      {"sources:\n  - {name: a, type: focus, path: x, format: xlsx}\n", nil, []string{"sources[0].format"}},
+		"unknown source":  {"sources:\n  - {name: a, type: focus, path: " + good + "}\n", []string{"--source", "b"}, []string{"--source b: no such source (configured: a)"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

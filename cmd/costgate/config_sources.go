@@ -8,6 +8,7 @@ import (
 	"github.com/costgate/costgate/collector"
 	"github.com/costgate/costgate/collector/aws"
 	"github.com/costgate/costgate/collector/focus"
+	"github.com/costgate/costgate/collector/gcp"
 	"github.com/costgate/costgate/collector/tfstate"
 )
 
@@ -39,6 +40,11 @@ type SourceConfig struct {
 	Dataset   string   `json:"dataset,omitempty"`
 	Table     string   `json:"table,omitempty"`
 	Location  string   `json:"location,omitempty"`
+	// Months and PartitionColumn are gcp_bigquery keys: the invoice
+	// months a collect reads (default 3) and the table's partitioning
+	// column (default _PARTITIONTIME; none for an unpartitioned copy).
+	Months          int    `json:"months,omitempty"`
+	PartitionColumn string `json:"partition_column,omitempty"`
 }
 
 // spec converts the entry for the collector.
@@ -47,6 +53,7 @@ func (s SourceConfig) spec() collector.Spec {
 		Name: s.Name, Type: s.Type, Path: s.Path, URI: s.URI, Region: s.Region, Regions: s.Regions,
 		Endpoint: s.Endpoint, Profile: s.Profile, PathStyle: s.PathStyle, Format: s.Format,
 		Project: s.Project, Dataset: s.Dataset, Table: s.Table, Location: s.Location,
+		Months: s.Months, PartitionColumn: s.PartitionColumn,
 	}
 }
 
@@ -55,14 +62,11 @@ func sourceRegistry() *collector.Registry {
 	r := collector.NewRegistry()
 	r.Register(focus.Type, focus.Factory)
 	r.Register(aws.CURType, aws.CURFactory)
+	r.Register(aws.TaggingType, aws.TaggingFactory)
+	r.Register(gcp.Type, gcp.Factory)
 	r.Register(tfstate.Type, tfstate.Factory)
 	return r
 }
-
-// plannedTypes are types of the fixed config shape whose collectors are
-// not in this build yet: a config naming them fails with a clear message
-// rather than "unknown".
-var plannedTypes = []string{"aws_tagging", "gcp_bigquery"}
 
 var sourceNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
@@ -93,11 +97,6 @@ func validateSources(file string, srcs []SourceConfig, reg *collector.Registry) 
 				return bad(i, "type", "%v", err)
 			}
 			if fe.Field == "type" {
-				for _, p := range plannedTypes {
-					if s.Type == p {
-						return bad(i, "type", "%s sources are not available in this build yet (available: %s)", p, strings.Join(reg.Types(), ", "))
-					}
-				}
 				return bad(i, "type", "unknown type %q: use one of %s", s.Type, strings.Join(reg.Types(), ", "))
 			}
 			return bad(i, fe.Field, "%s", fe.Msg)

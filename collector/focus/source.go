@@ -126,34 +126,42 @@ func ReadFile(ctx context.Context, b blob.Bucket, o blob.Object, format string, 
 		return "", err
 	}
 	defer f.Close()
-	dec, err := newDecoder(f.Name, f.Columns())
-	if err != nil {
+	if err := DecodeRecords(ctx, f.Name, f, sink, rows); err != nil {
 		return "", err
 	}
-	logIgnored(sink, f.Name, dec)
+	prog.FileDone()
+	return f.Hash(), nil
+}
+
+// DecodeRecords decodes FOCUS records read record by record (a Parquet
+// file, a query result) into rows. name is the file or table, for
+// messages.
+func DecodeRecords(ctx context.Context, name string, rec tabular.Records, sink collector.Sink, rows *collector.Rows) error {
+	prog := sink.Progress()
+	dec, err := newDecoder(name, rec.Columns())
+	if err != nil {
+		return err
+	}
+	logIgnored(sink, name, dec)
 	var li costgate.LineItem
 	n := 0
-	for f.Next() {
-		if err := dec.decode(f, &li); err != nil {
-			return "", err
+	for rec.Next() {
+		if err := dec.decode(rec, &li); err != nil {
+			return err
 		}
 		if err := rows.Add(&li); err != nil {
-			return "", &tabular.FieldError{File: f.Name, Where: f.Where(), Err: err}
+			return &tabular.FieldError{File: name, Where: rec.Where(), Err: err}
 		}
 		n++
 		if n&4095 == 0 {
 			prog.AddRows(4096)
 			if err := ctx.Err(); err != nil {
-				return "", err
+				return err
 			}
 		}
 	}
 	prog.AddRows(n & 4095)
-	if err := f.Err(); err != nil {
-		return "", err
-	}
-	prog.FileDone()
-	return f.Hash(), nil
+	return rec.Err()
 }
 
 func logIgnored(sink collector.Sink, file string, dec *decoder) {
