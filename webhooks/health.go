@@ -47,5 +47,10 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		body["policy_revision"] = snap.Engine.Revision()
 		body["policies_loaded_at"] = snap.LoadedAt.UTC().Format(time.RFC3339)
 	}
+	for _, in := range s.opts.ReadyInfo {
+		if _, taken := body[in.Name]; !taken {
+			body[in.Name] = in.Value()
+		}
+	}
 	writeJSON(w, code, body)
 }

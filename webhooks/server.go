@@ -45,6 +45,9 @@ type Options struct {
 	CostReader costgate.CostReader
 	// ReadyChecks are consulted by /readyz besides the policies.
 	ReadyChecks []ReadyCheck
+	// ReadyInfo adds entries to the /readyz body that inform without
+	// deciding readiness (serve's last collect run).
+	ReadyInfo []ReadyInfo
 	// Registry receives the metrics served at /metrics (nil: a new one).
 	Registry *prometheus.Registry
 	// Logger; nil means slog.Default().
@@ -57,6 +60,13 @@ type Options struct {
 type ReadyCheck struct {
 	Name  string
 	Check func(ctx context.Context) error
+}
+
+// ReadyInfo is one informational /readyz entry: Value's result is
+// encoded under Name, beside status and checks.
+type ReadyInfo struct {
+	Name  string
+	Value func() any
 }
 
 // Server is the HTTP front of the gate. Create it with New, serve

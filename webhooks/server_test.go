@@ -226,6 +226,21 @@ func TestReadyzChecks(t *testing.T) {
 	}
 }
 
+// TestReadyzInfo: informational entries appear in the body and never
+// decide readiness.
+func TestReadyzInfo(t *testing.T) {
+	s := newTestServer(t, func(o *Options) {
+		o.ReadyInfo = []ReadyInfo{
+			{Name: "collect", Value: func() any { return map[string]string{"result": "error"} }},
+			{Name: "status", Value: func() any { return "taken" }},
+		}
+	})
+	r := s.do(t, "GET", "/readyz", nil, nil)
+	if r.status != 200 || !strings.Contains(string(r.body), `"collect":{"result":"error"}`) || !strings.Contains(string(r.body), `"status":"ready"`) {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+}
+
 func TestDecisionLogFailureDoesNotFailRequests(t *testing.T) {
 	s := newTestServer(t, nil)
 	s.log.err = errors.New("disk full")

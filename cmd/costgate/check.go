@@ -143,7 +143,7 @@ func loadCheckEngine(ctx context.Context, a *app, p *checkParams) (*gate.Engine,
 	}
 	var spend map[string]any
 	if !p.noCost {
-		if spend, err = spendFromStore(ctx, cfg, p.est.store); err != nil {
+		if spend, err = spendFromStore(ctx, cfg, p.est.store, time.Now()); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -164,13 +164,13 @@ func loadCheckEngine(ctx context.Context, a *app, p *checkParams) (*gate.Engine,
 
 // spendFromStore builds data.costgate.spend from the cost store and the
 // configured budgets. Without a store (none given and ./.costgate absent)
-// the document holds the budgets alone.
-func spendFromStore(ctx context.Context, cfg *loadedConfig, storeFlag string) (map[string]any, error) {
+// the document holds the budgets alone. Month-to-date runs to now.
+func spendFromStore(ctx context.Context, cfg *loadedConfig, storeFlag string, now time.Time) (map[string]any, error) {
 	budgets := map[string]costgate.Money{}
 	for team, v := range cfg.Budgets.Teams {
 		budgets[team], _ = costgate.ParseMoney(v.String()) // validated
 	}
-	opts := gate.SpendOptions{Now: time.Now(), TeamTag: cfg.Cost.TeamTag, EnvTag: cfg.Cost.EnvTag, Budgets: budgets}
+	opts := gate.SpendOptions{Now: now, TeamTag: cfg.Cost.TeamTag, EnvTag: cfg.Cost.EnvTag, Budgets: budgets}
 	dir := orDefault(storeFlag, orDefault(cfg.Store, defaultStoreDir))
 	st, err := store.Open(dir, store.Options{ReadOnly: true})
 	switch {

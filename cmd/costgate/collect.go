@@ -86,67 +86,108 @@ func runCollect(ctx context.Context, a *app, p *collectParams, logger *slog.Logg
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	file := orDefault(cfg.Path, "config")
-	if len(cfg.Sources) == 0 {
-		return usageErr("%s: no sources: list the billing exports and inventories to collect under sources: (see docs/collect.md)", file)
-	}
-	reg := sourceRegistry()
-	if err := validateSources(file, cfg.Sources, reg); err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	chosen, err := selectSources(cfg.Sources, p.sources)
-	if err != nil {
-		return err
-	}
-	env := collector.Env{Logger: logger}
-	var srcs []collector.Source
-	for _, sc := range chosen {
-		src, err := reg.New(sc.spec(), env)
-		if err != nil {
-			return &exitError{code: exitUsage, err: fmt.Errorf("%s: source %s: %w", file, sc.Name, err)}
-		}
-		srcs = append(srcs, src)
-	}
-
 	dir := p.store
 	if dir == "" {
 		dir = orDefault(cfg.Store, defaultStoreDir)
-	}
-	st, err := store.Open(dir, store.Options{Logger: logger})
-	if err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("open cost store: %w", err)}
 	}
 	opts := collector.Options{Logger: logger}
 	if interactive {
 		opts.Status = a.stderr
 	}
-	sums, runErr := collector.Run(ctx, collectstore.New(st), srcs, opts)
-	info := st.Info()
-	closeErr := st.Close()
-	for i := range sums {
-		fmt.Fprintln(a.stdout, sums[i].String())
+	res, err := collectSources(ctx, cfg, p.sources, dir, opts)
+	if res == nil {
+		return &exitError{code: exitUsage, err: err}
 	}
+	closeErr := err
+	for i := range res.Summaries {
+		fmt.Fprintln(a.stdout, res.Summaries[i].String())
+	}
+	info := res.Info
 	fmt.Fprintf(a.stdout, "store %s: generation %d, %d partitions, %d line items, %d resources\n",
 		dir, info.Generation, info.Segments, info.Rows, info.Resources)
-	if runErr != nil {
-		for _, s := range sums {
+	if res.Err != nil {
+		for _, s := range res.Summaries {
 			for _, e := range s.Errors {
 				fmt.Fprintf(a.stderr, "costgate: %v\n", e)
 			}
 		}
-		n := 0
-		for _, s := range sums {
-			n += len(s.Errors)
+		if res.Errors() == 0 { // interrupted before a source ran
+			return &exitError{code: exitUsage, err: res.Err}
 		}
-		if n == 0 { // interrupted before a source ran
-			return &exitError{code: exitUsage, err: runErr}
-		}
-		return &exitError{code: exitUsage, err: fmt.Errorf("collect: %d errors; the partitions they concern were left as they were", n)}
+		return &exitError{code: exitUsage, err: fmt.Errorf("collect: %d errors; the partitions they concern were left as they were", res.Errors())}
 	}
 	if closeErr != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("close cost store: %w", closeErr)}
+		return &exitError{code: exitUsage, err: closeErr}
 	}
 	return nil
+}
+
+// collectResult is what one collect run did.
+type collectResult struct {
+	Summaries []collector.Summary
+	// Before is the store's generation when the run began; Info
+	// describes the store after it.
+	Before uint64
+	Info   store.Info
+	// Err joins the sources' errors: the partitions they concern were
+	// left as they were.
+	Err error
+}
+
+// Changed reports whether the run committed anything to the store.
+func (r *collectResult) Changed() bool { return r.Info.Generation != r.Before }
+
+// Errors counts the sources' errors.
+func (r *collectResult) Errors() int {
+	n := 0
+	for _, s := range r.Summaries {
+		n += len(s.Errors)
+	}
+	return n
+}
+
+// collectSources runs the sources of cfg named by names (all when empty)
+// into the store in dir: the work of `costgate collect`, shared with
+// serve's collect.schedule. A config or store error before any source
+// runs returns a nil result; the sources' own errors are in the result.
+// A result with an error is a store that did not close cleanly.
+func collectSources(ctx context.Context, cfg *loadedConfig, names []string, dir string, opts collector.Options) (*collectResult, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	file := orDefault(cfg.Path, "config")
+	if len(cfg.Sources) == 0 {
+		return nil, fmt.Errorf("%s: no sources: list the billing exports and inventories to collect under sources: (see docs/collect.md)", file)
+	}
+	reg := sourceRegistry()
+	if err := validateSources(file, cfg.Sources, reg); err != nil {
+		return nil, err
+	}
+	chosen, err := selectSources(cfg.Sources, names)
+	if err != nil {
+		return nil, err
+	}
+	env := collector.Env{Logger: opts.Logger}
+	var srcs []collector.Source
+	for _, sc := range chosen {
+		src, err := reg.New(sc.spec(), env)
+		if err != nil {
+			return nil, fmt.Errorf("%s: source %s: %w", file, sc.Name, err)
+		}
+		srcs = append(srcs, src)
+	}
+
+	st, err := store.Open(dir, store.Options{Logger: opts.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("open cost store: %w", err)
+	}
+	res := &collectResult{Before: st.Info().Generation}
+	res.Summaries, res.Err = collector.Run(ctx, collectstore.New(st), srcs, opts)
+	res.Info = st.Info()
+	if err := st.Close(); err != nil {
+		return res, fmt.Errorf("close cost store: %w", err)
+	}
+	return res, nil
 }
 
 // selectSources keeps the named sources, in config order.

@@ -46,6 +46,7 @@ type Config struct {
 	Pricing     PricingConfig     `json:"pricing,omitempty"`
 	Report      ReportConfig      `json:"report,omitempty"`
 	Sources     []SourceConfig    `json:"sources,omitempty"`
+	Collect     CollectConfig     `json:"collect,omitempty"`
 }
 
 // TagsConfig is the tags: section.

@@ -10,15 +10,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
-	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/collector"
 	"github.com/costgate/costgate/decisionlog"
 	"github.com/costgate/costgate/gate"
-	"github.com/costgate/costgate/store"
 	"github.com/costgate/costgate/webhooks"
 )
 
@@ -34,6 +35,19 @@ type serveParams struct {
 	regoVersion       string
 	// onListen, when set (tests), receives the bound address.
 	onListen func(addr string)
+	// now is serve's clock (month-to-date spend, collect runs); nil is
+	// time.Now.
+	now func() time.Time
+	// collectFires, when set (tests), starts the collect.schedule runs
+	// instead of the cron schedule.
+	collectFires <-chan time.Time
+}
+
+func (p *serveParams) clock() func() time.Time {
+	if p.now != nil {
+		return p.now
+	}
+	return time.Now
 }
 
 func newServeCmd(a *app) *cobra.Command {
@@ -50,6 +64,10 @@ func newServeCmd(a *app) *cobra.Command {
   GET  /v1/decisions      the decision log (since, until, decision, surface, team, rule, limit)
   GET  /v1/cost           cost store queries (config key store)
   GET  /healthz /readyz /metrics
+
+With collect.schedule set, serve also runs the sources: as costgate
+collect does at each scheduled time (one run at a time) and serves the
+new data right after a run that changed the store.
 
 Policies, --data files and the config's policy sections reload on SIGHUP
 and when their files change; a policy that does not compile is rejected,
@@ -117,8 +135,9 @@ func snapshotLoader(a *app, p *serveParams, log *slog.Logger) webhooks.Loader {
 			return nil, err
 		}
 		// data.costgate.spend as `check` builds it; it is as fresh as the
-		// last reload (serve reloads at least every spendRefresh).
-		spend, err := spendFromStore(ctx, cfg, "")
+		// last reload (serve reloads at least every spendRefresh, and
+		// after a collect run that changed the store).
+		spend, err := spendFromStore(ctx, cfg, "", p.clock()())
 		if err != nil {
 			return nil, err
 		}
@@ -159,6 +178,21 @@ func runServe(ctx context.Context, a *app, p *serveParams) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	collect, err := validateCollectConfig(cfg, sourceRegistry())
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	storeDir := orDefault(cfg.Store, defaultStoreDir)
+	switch {
+	case collect != nil:
+		// A missing store is an empty one that the first run fills: create
+		// it, so that spend and /v1/cost work from the start.
+		if err := os.MkdirAll(storeDir, 0o755); err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("store: %w", err)}
+		}
+	case cfg.Collect.Schedule.Cron != "":
+		logger.Warn("collect.schedule is set but sources: is empty: nothing to collect")
+	}
 	policies, err := webhooks.NewPolicies(ctx, snapshotLoader(a, p, slog.Default()), slog.Default())
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -180,11 +214,34 @@ func runServe(ctx context.Context, a *app, p *serveParams) error {
 		opts.DecisionLog = webhookLog{dl}
 		opts.ReadyChecks = append(opts.ReadyChecks, webhooks.ReadyCheck{Name: "decision_log", Check: dl.Ping})
 	}
+	var costs *serveStore
 	if cfg.Store != "" {
-		reader, check, closeStore := openCostStore(cfg.Store, logger)
-		defer closeStore()
-		opts.CostReader = reader
-		opts.ReadyChecks = append(opts.ReadyChecks, webhooks.ReadyCheck{Name: "cost_store", Check: check})
+		costs = openServeStore(cfg.Store, logger)
+		defer costs.Close()
+		opts.CostReader = costs
+		opts.ReadyChecks = append(opts.ReadyChecks, webhooks.ReadyCheck{Name: "cost_store", Check: costs.Check})
+	}
+	// refreshData has serve see the store's latest generation: the
+	// /v1/cost handle and data.costgate.spend.
+	refreshData := func(ctx context.Context) {
+		if costs != nil {
+			if err := costs.Refresh(); err != nil {
+				logger.Error("refresh cost store; /v1/cost keeps the previous generation", "err", err)
+			}
+		}
+		policies.Reload(ctx)
+	}
+	opts.Registry = prometheus.NewRegistry()
+	var collects *collectScheduler
+	if collect != nil {
+		// The configuration serve started with: collect.schedule and
+		// sources: changes take effect on restart.
+		run := func(ctx context.Context) (*collectResult, error) {
+			return collectSources(ctx, cfg, collect.sources, storeDir, collector.Options{Logger: slog.Default(), Now: p.clock()})
+		}
+		collects = newCollectScheduler(collect.schedule, slog.Default(), p.clock(), run, refreshData)
+		opts.Registry.MustRegister(collects.Collectors()...)
+		opts.ReadyInfo = append(opts.ReadyInfo, webhooks.ReadyInfo{Name: "collect", Value: collects.Status})
 	}
 	srv, err := webhooks.New(opts)
 	if err != nil {
@@ -210,9 +267,23 @@ func runServe(ctx context.Context, a *app, p *serveParams) error {
 		hs.TLSConfig = certs.TLSConfig()
 		scheme = "https"
 	}
-	// Background work (reloads, the report schedule) ends with runCtx.
+	// Background work (reloads, the report and collect schedules) ends
+	// with runCtx; a collect run in progress stops at its next partition.
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
+	if collects != nil {
+		fires := p.collectFires
+		if fires == nil {
+			fires = cronFires(runCtx, collect.schedule, nil, nil)
+		}
+		go collects.Loop(runCtx, fires)
+		defer func() {
+			stopRun()
+			collects.Wait() // before the store handle closes
+		}()
+		logger.Info("collect schedule started", "cron", collect.schedule.Spec, "tz", collect.schedule.Loc.String(),
+			"next", collect.schedule.Next(time.Now()), "sources", orDefault(strings.Join(collect.sources, ","), "all"))
+	}
 	// The monthly report (report.smtp and recipients configured) runs on
 	// its schedule for as long as the server does.
 	if ok, err := startReportSchedule(runCtx, cfg, cfg.Store, logger); err != nil {
@@ -246,9 +317,9 @@ func runServe(ctx context.Context, a *app, p *serveParams) error {
 				return
 			case <-hup:
 				logger.Info("SIGHUP: reloading policies")
-				policies.Reload(runCtx)
+				refreshData(runCtx)
 			case <-refresh.C:
-				policies.Reload(runCtx) // fresh data.costgate.spend
+				refreshData(runCtx) // fresh data.costgate.spend and /v1/cost
 			}
 		}
 	}()
@@ -294,19 +365,6 @@ func runServe(ctx context.Context, a *app, p *serveParams) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
-}
-
-// openCostStore opens the cost store read-only for GET /v1/cost. A store
-// that does not open leaves /v1/cost answering 501 and /readyz failing,
-// rather than keeping the gate down.
-func openCostStore(dir string, logger *slog.Logger) (costgate.CostReader, func(context.Context) error, func()) {
-	st, err := store.Open(dir, store.Options{ReadOnly: true, Logger: slog.Default()})
-	if err != nil {
-		logger.Error("open cost store; /v1/cost is unavailable", "store", dir, "err", err)
-		return nil, func(context.Context) error { return fmt.Errorf("cost store %s: %w", dir, err) }, func() {}
-	}
-	var _ costgate.CostReader = st
-	return st, func(context.Context) error { return nil }, func() { st.Close() }
 }
 
 // slogWriter sends net/http's own error log lines (TLS handshake errors,

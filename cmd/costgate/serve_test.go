@@ -66,10 +66,7 @@ type runningServer struct {
 // startServe runs `costgate serve` in-process on a loopback port.
 func startServe(tb testing.TB, configPath string, pool *x509.CertPool, extra ...string) *runningServer {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, configPath: configPath, logLevel: "error"}
-	p := &serveParams{regoVersion: "v1", onListen: func(addr string) { addrc <- addr }}
+	p := &serveParams{regoVersion: "v1"}
 	for i := 0; i+1 < len(extra); i += 2 {
 		switch extra[i] {
 		case "--data":
@@ -78,6 +75,16 @@ func startServe(tb testing.TB, configPath string, pool *x509.CertPool, extra ...
 			p.policyPaths = append(p.policyPaths, extra[i+1])
 		}
 	}
+	return startServeParams(tb, configPath, pool, p)
+}
+
+// startServeParams runs serve with p (its onListen is set here).
+func startServeParams(tb testing.TB, configPath string, pool *x509.CertPool, p *serveParams) *runningServer {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, configPath: configPath, logLevel: "error"}
+	p.onListen = func(addr string) { addrc <- addr }
 	done := make(chan error, 1)
 	go func() { done <- runServe(ctx, a, p) }()
 	rs := &runningServer{cancel: cancel, done: done}
