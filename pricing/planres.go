@@ -118,6 +118,9 @@ func appendUnique(list []string, s string) []string {
 // collectRefs calls fn for every string in a "references" array anywhere
 // in an expression (nested blocks are lists of attribute maps).
 func collectRefs(raw json.RawMessage, fn func(string)) {
+	if !bytes.Contains(raw, refsKey) {
+		return // a constant: most expressions
+	}
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -152,6 +155,8 @@ func collectRefs(raw json.RawMessage, fn func(string)) {
 	}
 	walk(v)
 }
+
+var refsKey = []byte(`"references"`)
 
 var managedRefRE = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_-]*)`)
 
