@@ -62,6 +62,27 @@ echo
 echo "=== costgate collect again: nothing is counted twice"
 "$bin" collect --config "$collect_cfg" --log-level warn --no-progress || status=1
 
+echo
+echo "=== GCP: collect the Cloud Billing export from BigQuery (a loopback BigQuery API serving a generated detailed export)"
+bqdemo_log="$out/bqdemo.log"
+go build -o "$out/bqdemo" ./internal/bqtest/cmd/bqdemo || status=1
+"$out/bqdemo" >"$out/bqdemo.url" 2>"$bqdemo_log" &
+bqdemo_pid=$!
+for _ in $(seq 100); do [ -s "$out/bqdemo.url" ] && break; sleep 0.1; done
+cat >"$out/gcp.yaml" <<YAML
+store: $out/store
+sources:
+  - {name: gcp-billing, type: gcp_bigquery, project: acme-billing, dataset: billing_export, table: gcp_billing_export_resource_v1_01A2B3_C4D5E6_F7A8B9, endpoint: $(head -1 "$out/bqdemo.url")}
+YAML
+"$bin" collect --config "$out/gcp.yaml" --no-progress || status=1
+echo
+echo "=== collect again: only a summary query runs, nothing is read twice"
+"$bin" collect --config "$out/gcp.yaml" --no-progress || status=1
+kill "$bqdemo_pid" 2>/dev/null
+echo
+echo "=== the store now holds both clouds: spend by provider and month"
+"$bin" cost --config "$out/gcp.yaml" --by ProviderName,month --measure BilledCost || status=1
+
 if "$bin" store info --help >/dev/null 2>&1; then
   echo
   echo "=== costgate store info"

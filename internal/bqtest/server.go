@@ -74,11 +74,20 @@ type job struct {
 	polled bool
 }
 
+// New returns a server with no tables; serve it with Handler (the demo
+// does) or use Start in tests.
+func New() *Server {
+	return &Server{tables: map[string]*Table{}, jobs: map[string]*job{}, PageSize: 100}
+}
+
+// Handler serves the REST API.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+
 // Start runs a server on 127.0.0.1 until the test ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	s := &Server{tables: map[string]*Table{}, jobs: map[string]*job{}, PageSize: 100}
-	hs := httptest.NewServer(http.HandlerFunc(s.serve))
+	s := New()
+	hs := httptest.NewServer(s.Handler())
 	tb.Cleanup(hs.Close)
 	s.URL = hs.URL
 	return s
