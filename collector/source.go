@@ -106,7 +106,7 @@ type Spec struct {
 	// open month and those before it); 0: the source's default.
 	Months int
 	// PartitionColumn is the column a BigQuery export is partitioned by
-	// (default _PARTITIONTIME; "none" for an unpartitioned table).
+	// ("": read off the table's metadata; "none": no partition filter).
 	PartitionColumn string
 }
 

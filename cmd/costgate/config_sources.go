@@ -42,7 +42,7 @@ type SourceConfig struct {
 	Location  string   `json:"location,omitempty"`
 	// Months and PartitionColumn are gcp_bigquery keys: the invoice
 	// months a collect reads (default 3) and the table's partitioning
-	// column (default _PARTITIONTIME; none for an unpartitioned copy).
+	// column (default: read off the table's metadata; none: no filter).
 	Months          int    `json:"months,omitempty"`
 	PartitionColumn string `json:"partition_column,omitempty"`
 }

@@ -9,9 +9,10 @@
 // holds is left alone without reading a row; any other partition (a new
 // month, the open month after a new export, a restated month) is read
 // whole and replaces the store's partition in one commit. Every query
-// filters on the table's partitioning column (_PARTITIONTIME for the
-// billing export, configurable) so BigQuery scans only the partitions
-// that can hold the months asked for.
+// filters on the table's partitioning column (read off its metadata:
+// _PARTITIONTIME for an ingestion-time partitioned export, the field of a
+// column-partitioned copy; configurable) so BigQuery scans only the
+// partitions that can hold the months asked for.
 //
 // Mapping (standard and detailed tables), following the FinOps
 // Foundation's converter where it speaks:
@@ -73,8 +74,11 @@ const Type = "gcp_bigquery"
 // adjustments.
 const DefaultMonths = 3
 
-// DefaultPartitionColumn is the billing export's partitioning column.
-const DefaultPartitionColumn = "_PARTITIONTIME"
+// IngestionTime is the pseudo column of an ingestion-time partitioned
+// table; by default the partition column is read off the table's
+// metadata: its time-partitioning field, this for ingestion-time
+// partitioning, none for an unpartitioned table.
+const IngestionTime = "_PARTITIONTIME"
 
 // Kinds of export table.
 const (
@@ -133,6 +137,8 @@ func check(s collector.Spec) error {
 type Source struct {
 	spec collector.Spec
 	env  collector.Env
+	// partCol is the partition column of the current collect.
+	partCol string
 	// Options are added to the client's (tests: the endpoint and no
 	// authentication come from the spec's endpoint key).
 	Options []option.ClientOption
@@ -295,6 +301,17 @@ func (s *Source) schema(ctx context.Context, c *bigquery.Client) (tableSchema, e
 		}
 	}
 	walk("", md.Schema)
+	s.partCol = s.spec.PartitionColumn
+	if s.partCol == "" {
+		switch tp := md.TimePartitioning; {
+		case tp == nil:
+			s.partCol = "none"
+		case tp.Field != "":
+			s.partCol = tp.Field
+		default:
+			s.partCol = IngestionTime
+		}
+	}
 	return sc, nil
 }
 
@@ -335,11 +352,8 @@ func (sc tableSchema) require(kind string) error {
 
 // partitionFilter limits a query to partitions written from lo on.
 func (s *Source) partitionFilter(lo time.Time) (string, []bigquery.QueryParameter) {
-	col := s.spec.PartitionColumn
-	if col == "" {
-		col = DefaultPartitionColumn
-	}
-	if col == "none" {
+	col := s.partCol
+	if col == "" || col == "none" {
 		return "TRUE", nil
 	}
 	return col + " >= @partition_lo", []bigquery.QueryParameter{{Name: "partition_lo", Value: lo}}

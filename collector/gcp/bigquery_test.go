@@ -388,19 +388,26 @@ func TestBadTables(t *testing.T) {
 		t.Fatalf("table without invoice: %v", err)
 	}
 
-	// An unpartitioned copy with the default partition column: BigQuery's
-	// own error comes through, and partition_column: none reads it.
+	// An unpartitioned copy told it is ingestion-time partitioned:
+	// BigQuery's own error comes through and nothing is written. Left to
+	// the table's metadata, the source filters on no partition column.
 	srv.Put(proj, dataset, stdTab, &bqtest.Table{Schema: bqtest.BillingSchema(false), Rows: rows})
-	s = collect(t, st, newSource(t, srv, stdTab, nil))
-	if err := s.Err(); err == nil || !strings.Contains(err.Error(), "_PARTITIONTIME") {
+	s = collect(t, st, newSource(t, srv, stdTab, func(s *collector.Spec) { s.PartitionColumn = IngestionTime }))
+	if err := s.Err(); err == nil || !strings.Contains(err.Error(), "Unrecognized name: _PARTITIONTIME") {
 		t.Fatalf("unpartitioned table: %v", err)
 	}
 	if n := len(st.Partitions()); n != 0 {
 		t.Fatalf("failed runs wrote %d partitions", n)
 	}
-	s = collect(t, st, newSource(t, srv, stdTab, func(s *collector.Spec) { s.PartitionColumn = "none" }))
+	nq := len(srv.Queries)
+	s = collect(t, st, newSource(t, srv, stdTab, nil))
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
+	}
+	for _, q := range srv.Queries[nq:] {
+		if strings.Contains(q, "partition_lo") {
+			t.Errorf("a query on an unpartitioned table filters on a partition column:\n%s", q)
+		}
 	}
 	checkOracle(t, st, oracle(t, rows, "202411"))
 
@@ -412,7 +419,7 @@ func TestBadTables(t *testing.T) {
 		tb.Rows[4]["usage_start_time"] = nil
 		tb.Rows[0]["export_time"] = now.Add(time.Hour)
 	})
-	s = collect(t, st, newSource(t, srv, stdTab, func(s *collector.Spec) { s.PartitionColumn = "none" }))
+	s = collect(t, st, newSource(t, srv, stdTab, nil))
 	if s.Failed != 1 || !strings.Contains(s.Err().Error(), "usage_start_time is null") {
 		t.Fatalf("bad row: %s %v", s.String(), s.Err())
 	}
@@ -420,6 +427,26 @@ func TestBadTables(t *testing.T) {
 	if len(after) != len(before) || after[0].ExportID != before[0].ExportID {
 		t.Fatalf("a failed partition changed the store: %+v → %+v", before, after)
 	}
+}
+
+// A copy partitioned on export_time (its metadata says so) is pruned on
+// that column.
+func TestColumnPartitioned(t *testing.T) {
+	srv := bqtest.Start(t)
+	from, to := months(2024, 7, 11)
+	rows := bqtest.BillingRows(9, []string{account}, from, to, false, now)
+	srv.Put(proj, dataset, stdTab, &bqtest.Table{Schema: bqtest.BillingSchema(false), Rows: rows, PartitionField: "export_time"})
+	st := openStore(t)
+	s := collect(t, st, newSource(t, srv, stdTab, nil))
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i, q := range srv.Queries {
+		if !strings.Contains(q, "export_time >= @partition_lo") {
+			t.Errorf("query %d is not pruned on export_time:\n%s", i, q)
+		}
+	}
+	checkOracle(t, st, oracle(t, rows, "202409"))
 }
 
 func TestCheck(t *testing.T) {

@@ -22,7 +22,6 @@ import (
 	bq "google.golang.org/api/bigquery/v2"
 	"google.golang.org/api/option"
 
-	"github.com/costgate/costgate/collector"
 	"github.com/costgate/costgate/internal/bqtest"
 )
 
@@ -143,7 +142,9 @@ func TestEmulator(t *testing.T) {
 				}
 			}
 			st := openStore(t)
-			src := newSource(t, &bqtest.Server{URL: url}, tc.table, func(s *collector.Spec) { s.PartitionColumn = "export_time" })
+			// The partition column (export_time) is read off the table's
+			// metadata.
+			src := newSource(t, &bqtest.Server{URL: url}, tc.table, nil)
 			s := collect(t, st, src)
 			if err := s.Err(); err != nil {
 				t.Fatal(err)

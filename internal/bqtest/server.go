@@ -42,6 +42,9 @@ type Table struct {
 	// PartitionTime gives a row's _PARTITIONTIME (ingestion-time
 	// partitioned tables); nil: the table has no such pseudo column.
 	PartitionTime func(map[string]any) time.Time
+	// PartitionField, when set, makes the table partitioned on that
+	// column instead (its metadata says so).
+	PartitionField string
 }
 
 // Server is a running fake BigQuery.
@@ -146,7 +149,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			apiError(w, 404, "notFound", fmt.Sprintf("Not found: Table %s:%s.%s", m[1], m[2], m[3]))
 			return
 		}
+		var tp *bq.TimePartitioning
+		switch {
+		case t.PartitionField != "":
+			tp = &bq.TimePartitioning{Type: "DAY", Field: t.PartitionField}
+		case t.PartitionTime != nil:
+			tp = &bq.TimePartitioning{Type: "DAY"}
+		}
 		writeJSON(w, 200, &bq.Table{
+			TimePartitioning: tp,
 			Kind:           "bigquery#table",
 			Id:             m[1] + ":" + m[2] + "." + m[3],
 			TableReference: &bq.TableReference{ProjectId: m[1], DatasetId: m[2], TableId: m[3]},
