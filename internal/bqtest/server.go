@@ -158,12 +158,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, 200, &bq.Table{
 			TimePartitioning: tp,
-			Kind:           "bigquery#table",
-			Id:             m[1] + ":" + m[2] + "." + m[3],
-			TableReference: &bq.TableReference{ProjectId: m[1], DatasetId: m[2], TableId: m[3]},
-			Schema:         &bq.TableSchema{Fields: t.Schema},
-			NumRows:        uint64(len(t.Rows)),
-			Type:           "TABLE",
+			Kind:             "bigquery#table",
+			Id:               m[1] + ":" + m[2] + "." + m[3],
+			TableReference:   &bq.TableReference{ProjectId: m[1], DatasetId: m[2], TableId: m[3]},
+			Schema:           &bq.TableSchema{Fields: t.Schema},
+			NumRows:          uint64(len(t.Rows)),
+			Type:             "TABLE",
 		})
 	case r.Method == http.MethodPost && queryPath.MatchString(p):
 		project := queryPath.FindStringSubmatch(p)[1]
