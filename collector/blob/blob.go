@@ -331,6 +331,12 @@ func DataFile(key string) bool {
 // form one batch per folder; every other file is a batch of its own.
 // Manifests and other non-data files are left out, unless the location
 // named that one file.
+//
+// An export set to "create new export file" keeps every refresh of a
+// period, each in a folder of its own below the period folder; only the
+// latest (the folder holding the most recently written file) is the
+// period's data, so the older deliveries are left out rather than
+// counted again.
 func Batches(objs []Object) []Batch {
 	if len(objs) == 1 {
 		return []Batch{{Key: objs[0].Key, Objects: objs}}
@@ -357,8 +363,48 @@ func Batches(objs []Object) []Batch {
 	}
 	res := make([]Batch, 0, len(out))
 	for _, b := range out {
+		if strings.HasSuffix(b.Key, "/") && strings.Contains(b.Key, "BILLING_PERIOD=") {
+			b.Objects = latestDelivery(b.Key, b.Objects)
+		}
 		res = append(res, *b)
 	}
 	sort.Slice(res, func(i, j int) bool { return res[i].Key < res[j].Key })
 	return res
+}
+
+// latestDelivery keeps, of the files below a period folder, those of the
+// most recent delivery: files directly in the folder are one delivery,
+// each subfolder another.
+func latestDelivery(dir string, objs []Object) []Object {
+	type delivery struct {
+		latest time.Time
+		objs   []Object
+	}
+	byName := map[string]*delivery{}
+	for _, o := range objs {
+		name, _, _ := strings.Cut(strings.TrimPrefix(o.Key, dir), "/")
+		if !strings.Contains(strings.TrimPrefix(o.Key, dir), "/") {
+			name = ""
+		}
+		d := byName[name]
+		if d == nil {
+			d = &delivery{}
+			byName[name] = d
+		}
+		d.objs = append(d.objs, o)
+		if o.ModTime.After(d.latest) {
+			d.latest = o.ModTime
+		}
+	}
+	if len(byName) < 2 {
+		return objs
+	}
+	best := ""
+	for name, d := range byName {
+		b := byName[best]
+		if b == nil || d.latest.After(b.latest) || (d.latest.Equal(b.latest) && name > best) {
+			best = name
+		}
+	}
+	return byName[best].objs
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/costgate/costgate/internal/s3test"
 )
@@ -105,5 +106,27 @@ func TestBatches(t *testing.T) {
 	}
 	if one := Batches([]Object{{Key: "exports.txt"}}); len(one) != 1 {
 		t.Fatal("a single named file is its own batch whatever its name")
+	}
+}
+
+// An export in "create new export file" mode keeps each refresh in a
+// folder below the period: only the latest refresh is read.
+func TestBatchesLatestDelivery(t *testing.T) {
+	t0 := time.Date(2024, 10, 3, 6, 0, 0, 0, time.UTC)
+	objs := []Object{
+		{Key: "e/data/BILLING_PERIOD=2024-10/20241002T060000Z/e-00001.snappy.parquet", ModTime: t0.Add(-24 * time.Hour)},
+		{Key: "e/data/BILLING_PERIOD=2024-10/20241002T060000Z/e-00002.snappy.parquet", ModTime: t0.Add(-24 * time.Hour)},
+		{Key: "e/data/BILLING_PERIOD=2024-10/20241003T060000Z/e-00001.snappy.parquet", ModTime: t0},
+		{Key: "e/data/BILLING_PERIOD=2024-09/e-00001.snappy.parquet", ModTime: t0},
+		{Key: "e/data/BILLING_PERIOD=2024-09/e-00002.snappy.parquet", ModTime: t0},
+	}
+	var got []string
+	for _, b := range Batches(objs) {
+		got = append(got, b.Key+"="+keys(b.Objects))
+	}
+	want := "e/data/BILLING_PERIOD=2024-09/=e/data/BILLING_PERIOD=2024-09/e-00001.snappy.parquet e/data/BILLING_PERIOD=2024-09/e-00002.snappy.parquet|" +
+		"e/data/BILLING_PERIOD=2024-10/=e/data/BILLING_PERIOD=2024-10/20241003T060000Z/e-00001.snappy.parquet"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("got  %s\nwant %s", strings.Join(got, "|"), want)
 	}
 }
