@@ -2,8 +2,10 @@ package decisionlog_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +42,7 @@ func fixture(tb testing.TB, l decisionlog.Log) []decisionlog.Record {
 	}
 	recs[3].Cost = &costgate.CostTotals{Currency: "USD", MonthlyAfter: costgate.MustMoney("1234.567890123"), MonthlyDelta: costgate.MustMoney("-0.000000001"), Unpriced: []string{"x"}}
 	recs[3].PriceSnapshot = "snap-2026-10"
+	recs[3].Resources = estimates()
 	for i := range recs {
 		id, err := l.Append(context.Background(), recs[i])
 		if err != nil {
@@ -48,6 +51,32 @@ func fixture(tb testing.TB, l decisionlog.Log) []decisionlog.Record {
 		recs[i].ID = id
 	}
 	return recs
+}
+
+// estimates are per-resource estimates with every field set, amounts that
+// a float would not keep exactly, and one resource with nothing known but
+// its address.
+func estimates() []costgate.EstimatedResource {
+	return []costgate.EstimatedResource{
+		{Address: "module.db.aws_db_instance.main[0]", Type: "aws_db_instance", Action: costgate.ActionUpdate,
+			Provider: "registry.terraform.io/hashicorp/aws", Region: "eu-west-1", Account: "123456789012",
+			Monthly: costgate.MustMoney("1234.567890123"), IDs: []string{"arn:aws:rds:eu-west-1:123456789012:db:main", "main"},
+			Tags: map[string]string{"team": "payments", "Name": "main db", "quote\"": "ü"}},
+		{Address: `aws_instance.web["a"]`, Type: "aws_instance", Action: costgate.ActionCreate,
+			Provider: "registry.terraform.io/hashicorp/aws", Monthly: costgate.Money(9_223_372_036_854_775_807)},
+		{Address: "google_compute_instance.vm", Type: "google_compute_instance", Action: costgate.ActionNoOp,
+			Monthly: costgate.MustMoney("-0.000000001"), IDs: []string{"https://www.googleapis.com/compute/v1/projects/p/zones/europe-west1-b/instances/vm"}},
+	}
+}
+
+// manyEstimates are more resources than one INSERT batch holds.
+func manyEstimates(n int) []costgate.EstimatedResource {
+	out := make([]costgate.EstimatedResource, n)
+	for i := range out {
+		out[i] = costgate.EstimatedResource{Address: fmt.Sprintf("aws_instance.n[%d]", i), Type: "aws_instance", Action: costgate.ActionCreate,
+			Monthly: costgate.Money(int64(i)*1_000_000_007 + 1), Tags: map[string]string{"i": fmt.Sprint(i)}}
+	}
+	return out
 }
 
 func ids(rs []decisionlog.Record) []int64 {
@@ -120,6 +149,39 @@ func testLog(t *testing.T, open func(tb testing.TB) decisionlog.Log) {
 		first := byID[recs[0].ID]
 		if len(first.WaiversUsed) != 1 || first.WaiversUsed[0].Owner != "ops@example.com" {
 			t.Errorf("waivers used: %+v", first.WaiversUsed)
+		}
+	})
+	t.Run("resources", func(t *testing.T) {
+		got, err := l.Query(ctx, decisionlog.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range got {
+			if g.Resources != nil {
+				t.Errorf("record %d: resources read without Filter.Resources: %+v", g.ID, g.Resources)
+			}
+		}
+		got, err = l.Query(ctx, decisionlog.Filter{Resources: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range got {
+			if want := byID[g.ID].Resources; !reflect.DeepEqual(g.Resources, want) {
+				t.Errorf("record %d: resources\n got %+v\nwant %+v", g.ID, g.Resources, want)
+			}
+		}
+		// More rows than one INSERT batch, and paging that keeps them.
+		big := decisionlog.NewRecord(t0.Add(5*time.Hour), decisionlog.SurfaceAPI, map[string]string{"team": "big"}, decision(costgate.OutcomeAllow))
+		big.Resources = manyEstimates(1234)
+		if big.ID, err = l.Append(ctx, big); err != nil {
+			t.Fatal(err)
+		}
+		got, err = l.Query(ctx, decisionlog.Filter{Team: "big", Resources: true})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("big: %d records, err %v", len(got), err)
+		}
+		if !reflect.DeepEqual(got[0].Resources, big.Resources) {
+			t.Errorf("big: %d resources back, want %d in order", len(got[0].Resources), len(big.Resources))
 		}
 	})
 	t.Run("bad filter", func(t *testing.T) {

@@ -24,7 +24,8 @@ const DefaultDSN = "costgate-decisions.db"
 //	sqlite:/var/lib/costgate/decisions.db           SQLite file
 //	/var/lib/costgate/decisions.db                  SQLite file (any other value is a path)
 //
-// The schema is created or checked on open.
+// The schema is created on open, or upgraded in place when the log was
+// written by an earlier costgate (its records are kept).
 func Open(ctx context.Context, dsn string) (Log, error) {
 	dsn = strings.TrimSpace(dsn)
 	if dsn == "" {
@@ -85,7 +86,6 @@ func openSQLite(path string) (*sqlLog, error) {
 	return &sqlLog{db: db, d: dialect{
 		name: "sqlite",
 		schema: []string{
-			`CREATE TABLE IF NOT EXISTS costgate_schema (version INTEGER NOT NULL)`,
 			`CREATE TABLE IF NOT EXISTS costgate_decisions (
 				id INTEGER PRIMARY KEY AUTOINCREMENT,
 				time INTEGER NOT NULL,
@@ -107,6 +107,23 @@ func openSQLite(path string) (*sqlLog, error) {
 				rule_id TEXT NOT NULL,
 				PRIMARY KEY (rule_id, decision_id)
 			)`,
+		},
+		migrations: [][]string{
+			// 1 -> 2: per-resource estimates.
+			{`CREATE TABLE IF NOT EXISTS costgate_decision_resources (
+				decision_id INTEGER NOT NULL REFERENCES costgate_decisions (id) ON DELETE CASCADE,
+				seq INTEGER NOT NULL,
+				address TEXT NOT NULL,
+				type TEXT NOT NULL,
+				action TEXT NOT NULL,
+				provider TEXT NOT NULL,
+				region TEXT NOT NULL,
+				account TEXT NOT NULL,
+				monthly_nanos INTEGER NOT NULL,
+				ids TEXT NOT NULL,
+				tags TEXT NOT NULL,
+				PRIMARY KEY (decision_id, seq)
+			)`},
 		},
 		placeholder: func(int) string { return "?" },
 		timeArg:     func(t time.Time) any { return t.UTC().UnixNano() },
@@ -135,7 +152,6 @@ func openPostgres(dsn string) (*sqlLog, error) {
 		name: "postgres",
 		lock: `SELECT pg_advisory_xact_lock(7267426800)`, // several replicas may start at once
 		schema: []string{
-			`CREATE TABLE IF NOT EXISTS costgate_schema (version INTEGER NOT NULL)`,
 			`CREATE TABLE IF NOT EXISTS costgate_decisions (
 				id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 				time TIMESTAMPTZ NOT NULL,
@@ -157,6 +173,23 @@ func openPostgres(dsn string) (*sqlLog, error) {
 				rule_id TEXT NOT NULL,
 				PRIMARY KEY (rule_id, decision_id)
 			)`,
+		},
+		migrations: [][]string{
+			// 1 -> 2: per-resource estimates.
+			{`CREATE TABLE IF NOT EXISTS costgate_decision_resources (
+				decision_id BIGINT NOT NULL REFERENCES costgate_decisions (id) ON DELETE CASCADE,
+				seq INTEGER NOT NULL,
+				address TEXT NOT NULL,
+				type TEXT NOT NULL,
+				action TEXT NOT NULL,
+				provider TEXT NOT NULL,
+				region TEXT NOT NULL,
+				account TEXT NOT NULL,
+				monthly_nanos BIGINT NOT NULL,
+				ids JSONB NOT NULL,
+				tags JSONB NOT NULL,
+				PRIMARY KEY (decision_id, seq)
+			)`},
 		},
 		placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 		timeArg:     func(t time.Time) any { return t.UTC() },

@@ -51,6 +51,11 @@ type Record struct {
 	WaiversUsed []costgate.Waiver `json:"waivers_used"`
 	// Cost is the estimate's totals, when there was one.
 	Cost *costgate.CostTotals `json:"cost,omitempty"`
+	// Resources are the per-resource monthly estimates of a priced plan,
+	// with what identifies each resource for a later match with billing
+	// (kept in costgate_decision_resources). Query fills them only when
+	// Filter.Resources is set.
+	Resources []costgate.EstimatedResource `json:"resources,omitempty"`
 }
 
 // NewRecord builds the record of decision d made at now on surface.
@@ -117,6 +122,9 @@ type Filter struct {
 	// Limit caps the number of records (0: DefaultLimit; at most
 	// MaxLimit).
 	Limit int
+	// Resources also reads each record's per-resource estimates (a plan
+	// may have thousands, so they are left out unless asked for).
+	Resources bool
 }
 
 // Limits on Query.

@@ -16,8 +16,11 @@ import (
 // dialect is what differs between the SQL drivers.
 type dialect struct {
 	name string
-	// schema creates the tables; it runs inside migrate's transaction.
+	// schema creates the version-1 tables of a new log; it runs inside
+	// migrate's transaction.
 	schema []string
+	// migrations[v-1] upgrades a log at version v to v+1, in place.
+	migrations [][]string
 	// lock serialises migrations between processes ("" for none).
 	lock string
 	// placeholder returns the n-th (1-based) bind parameter.
@@ -36,9 +39,24 @@ type sqlLog struct {
 	closed atomic.Bool
 }
 
-const schemaVersion = 1
+// schemaVersion is the version of the tables this costgate writes:
+//
+//	1  costgate_decisions, costgate_decision_rules
+//	2  + costgate_decision_resources (per-resource estimates)
+const schemaVersion = 2
 
+// createSchemaTable holds the version (one row); both dialects spell it
+// alike.
+const createSchemaTable = `CREATE TABLE IF NOT EXISTS costgate_schema (version INTEGER NOT NULL)`
+
+// migrate creates the tables of a new log, or upgrades an older one in
+// place, in one transaction (under an advisory lock on PostgreSQL, so
+// that replicas starting together upgrade once). A log written by a newer
+// costgate is refused rather than written in a form it does not expect.
 func (l *sqlLog) migrate(ctx context.Context) error {
+	if len(l.d.migrations) != schemaVersion-1 {
+		return fmt.Errorf("migrate decision log: %s has %d migrations for schema version %d", l.d.name, len(l.d.migrations), schemaVersion)
+	}
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate decision log: %w", err)
@@ -49,22 +67,43 @@ func (l *sqlLog) migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate decision log: lock: %w", err)
 		}
 	}
-	for _, stmt := range l.d.schema {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("migrate decision log: %w", err)
-		}
+	if _, err := tx.ExecContext(ctx, createSchemaTable); err != nil {
+		return fmt.Errorf("migrate decision log: %w", err)
 	}
 	var v int
 	err = tx.QueryRowContext(ctx, "SELECT version FROM costgate_schema").Scan(&v)
 	switch {
 	case err == sql.ErrNoRows:
-		if _, err := tx.ExecContext(ctx, "INSERT INTO costgate_schema (version) VALUES ("+l.d.placeholder(1)+")", schemaVersion); err != nil {
-			return fmt.Errorf("migrate decision log: %w", err)
-		}
+		v = 0
 	case err != nil:
 		return fmt.Errorf("migrate decision log: %w", err)
 	case v > schemaVersion:
 		return fmt.Errorf("decision log schema version %d is newer than this costgate (%d): upgrade costgate", v, schemaVersion)
+	case v < 1:
+		return fmt.Errorf("decision log schema version %d: not a costgate decision log", v)
+	}
+	if v == 0 {
+		for _, stmt := range l.d.schema {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("migrate decision log: %w", err)
+			}
+		}
+	}
+	for from := max(v, 1); from < schemaVersion; from++ {
+		for _, stmt := range l.d.migrations[from-1] {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("migrate decision log from version %d: %w", from, err)
+			}
+		}
+	}
+	switch {
+	case v == 0:
+		_, err = tx.ExecContext(ctx, "INSERT INTO costgate_schema (version) VALUES ("+l.d.placeholder(1)+")", schemaVersion)
+	case v < schemaVersion:
+		_, err = tx.ExecContext(ctx, "UPDATE costgate_schema SET version = "+l.d.placeholder(1), schemaVersion)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate decision log: %w", err)
 	}
 	return tx.Commit()
 }
@@ -140,6 +179,9 @@ func (l *sqlLog) Append(ctx context.Context, r Record) (int64, error) {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO costgate_decision_rules (decision_id, rule_id) VALUES ("+p(1)+", "+p(2)+")", id, rule); err != nil {
 			return 0, fmt.Errorf("append decision: rules: %w", err)
 		}
+	}
+	if err := l.insertResources(ctx, tx, id, r.Resources); err != nil {
+		return 0, fmt.Errorf("append decision: resources: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("append decision: %w", err)
@@ -232,6 +274,12 @@ func (l *sqlLog) Query(ctx context.Context, f Filter) ([]Record, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query decisions: %w", err)
+	}
+	rows.Close()
+	if f.Resources {
+		if err := l.loadResources(ctx, out); err != nil {
+			return nil, fmt.Errorf("query decisions: resources: %w", err)
+		}
 	}
 	return out, nil
 }

@@ -42,6 +42,10 @@ type Options struct {
 	Waivers []costgate.Waiver
 	// Decisions feeds the gate section; nil leaves it out.
 	Decisions DecisionSource
+	// Inventory helps match the gate's per-resource estimates with
+	// billing when their ids were unknown at plan time; nil matches by
+	// the ids the plans knew only.
+	Inventory InventorySource
 	// Now is the clock (default time.Now): it decides whether the month
 	// is open and pins the forecast and waiver expiry.
 	Now func() time.Time

@@ -105,7 +105,25 @@ func renderCSV(r *Report) ([]byte, error) {
 		}
 		if a := g.Accuracy; a != nil {
 			write(csvRow{section: "estimate_accuracy", key: "total", label: "estimate vs actual", current: sum(a.Actual), forecast: sum(a.Estimated),
-				count: strconv.Itoa(a.Resources), deltaPct: strconv.FormatFloat(a.ErrorPct, 'f', 2, 64)})
+				count: strconv.Itoa(a.Resources), deltaPct: pctF(a.ErrorPct, !a.Actual.IsZero())})
+			write(csvRow{section: "estimate_accuracy", key: "mape", label: "mean absolute error per resource (percent)",
+				count: strconv.Itoa(a.Resources), deltaPct: strconv.FormatFloat(a.MAPE, 'f', 2, 64)})
+			write(csvRow{section: "estimate_accuracy", key: "seen", label: "resources priced at plan time", count: strconv.Itoa(a.Seen)})
+			write(csvRow{section: "estimate_accuracy", key: "not_found", label: "not found in billing", count: strconv.Itoa(a.NotFound)})
+			for _, m := range []string{MatchID, MatchAddress, MatchTags} {
+				if n := a.ByMatch[m]; n > 0 {
+					write(csvRow{section: "estimate_accuracy", key: "match:" + m, label: "found by " + m, count: strconv.Itoa(n)})
+				}
+			}
+			for _, e := range a.Worst {
+				write(csvRow{section: "estimate_resource", key: e.Address, current: sum(e.Actual), forecast: e.Estimated.Format(2),
+					label:    fmt.Sprintf("%s (by %s); monthly estimate %s", e.ResourceID, e.Match, e.Monthly.Format(2)),
+					deltaPct: pctF(e.ErrorPct, !e.Actual.IsZero())})
+			}
+			for _, e := range a.Missing {
+				write(csvRow{section: "estimate_not_found", key: e.Address, forecast: e.Estimated.Format(2),
+					label: fmt.Sprintf("%s %s; monthly estimate %s", e.Type, e.Action, e.Monthly.Format(2))})
+			}
 		}
 	}
 	w.Flush()

@@ -107,3 +107,27 @@ func (r *Report) Subject() string {
 	}
 	return s
 }
+
+// errorText formats an estimate's error against its actual: "+12.3%", or
+// "n/a" when the actual is zero.
+func errorText(p float64, actual costgate.Sum) string {
+	if actual.IsZero() {
+		return "n/a"
+	}
+	return pctText(p, true)
+}
+
+// matchedText says how the resources found in billing were matched:
+// "3 by id, 2 by inventory address".
+func (a *Accuracy) matchedText() string {
+	var parts []string
+	for _, m := range []string{MatchID, MatchAddress, MatchTags} {
+		if n := a.ByMatch[m]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d by %s", n, m))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// MatchedText is matchedText for the HTML template.
+func (a *Accuracy) MatchedText() string { return a.matchedText() }

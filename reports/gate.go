@@ -3,10 +3,8 @@ package reports
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/costgate/costgate"
@@ -29,17 +27,14 @@ type GateDecision struct {
 	Findings []costgate.Finding
 	// Cost is the plan's estimated monthly totals, when it was priced.
 	Cost *costgate.CostTotals
-	// Estimates are per-resource monthly estimates that name the cloud
-	// resource (its billing ResourceId); they feed estimate-versus-actual
+	// Scope names the Terraform configuration the decision judged (its
+	// workspace, repository, ...), so that one address in two
+	// configurations stays two resources.
+	Scope string
+	// Estimates are the per-resource monthly estimates of a priced plan,
+	// with what identifies each resource; they feed estimate-versus-actual
 	// accuracy. Empty when the source does not keep them.
-	Estimates []ResourceEstimate
-}
-
-// ResourceEstimate is the gate's monthly estimate for one resource.
-type ResourceEstimate struct {
-	Address    string
-	ResourceID string
-	Monthly    costgate.Money
+	Estimates []costgate.EstimatedResource
 }
 
 // GateActivity summarises the month's gate decisions.
@@ -70,27 +65,6 @@ type RuleCount struct {
 	Waived int    `json:"waived"`
 }
 
-// Accuracy is estimate versus actual over the resources that have both.
-type Accuracy struct {
-	Resources int          `json:"resources"`
-	Estimated costgate.Sum `json:"estimated"`
-	Actual    costgate.Sum `json:"actual"`
-	// ErrorPct is (Estimated - Actual) / Actual in percent; MAPE the mean
-	// absolute percentage error per resource (display only).
-	ErrorPct float64         `json:"error_pct"`
-	MAPE     float64         `json:"mape"`
-	Worst    []AccuracyEntry `json:"worst"`
-}
-
-// AccuracyEntry is one resource's estimate and actual.
-type AccuracyEntry struct {
-	Address    string         `json:"address"`
-	ResourceID string         `json:"resource_id"`
-	Estimated  costgate.Money `json:"estimated"`
-	Actual     costgate.Sum   `json:"actual"`
-	ErrorPct   float64        `json:"error_pct"`
-}
-
 // expiryWindow is how far ahead expiring waivers are listed.
 const expiryWindow = 30 * 24 * time.Hour
 
@@ -110,8 +84,7 @@ func (b *builder) gateActivity(ctx context.Context) (*GateActivity, error) {
 	g := &GateActivity{Decisions: len(decs), ByOutcome: map[costgate.Outcome]int{}}
 	rules := map[string]*RuleCount{}
 	waivers := slices.Clone(b.opts.Waivers)
-	latest := map[string]ResourceEstimate{}
-	latestAt := map[string]time.Time{}
+	latest := map[estimateKey]seenEstimate{}
 	for _, d := range decs {
 		g.ByOutcome[d.Outcome]++
 		usedWaiver := false
@@ -142,12 +115,13 @@ func (b *builder) gateActivity(ctx context.Context) (*GateActivity, error) {
 				g.Waived.Add(d.Cost.MonthlyDelta)
 			}
 		}
+		if d.Outcome == costgate.OutcomeDeny {
+			continue // a denied change was not applied: its estimates say nothing of the bill
+		}
 		for _, e := range d.Estimates {
-			if e.ResourceID == "" {
-				continue
-			}
-			if t, ok := latestAt[e.ResourceID]; !ok || d.Time.After(t) {
-				latest[e.ResourceID], latestAt[e.ResourceID] = e, d.Time
+			k := estimateKey{d.Scope, e.Address}
+			if cur, ok := latest[k]; !ok || d.Time.After(cur.at) {
+				latest[k] = seenEstimate{e: e, scope: d.Scope, at: d.Time}
 			}
 		}
 	}
@@ -180,62 +154,21 @@ func (b *builder) gateActivity(ctx context.Context) (*GateActivity, error) {
 		return g.Expiring[i].RuleID+g.Expiring[i].Address < g.Expiring[j].RuleID+g.Expiring[j].Address
 	})
 	if len(latest) > 0 {
-		acc, err := b.accuracy(ctx, latest)
+		seen := make([]seenEstimate, 0, len(latest))
+		for _, e := range latest {
+			seen = append(seen, e)
+		}
+		sort.Slice(seen, func(i, j int) bool {
+			if seen[i].e.Address != seen[j].e.Address {
+				return seen[i].e.Address < seen[j].e.Address
+			}
+			return seen[i].scope < seen[j].scope
+		})
+		acc, err := b.accuracy(ctx, seen)
 		if err != nil {
 			return nil, err
 		}
 		g.Accuracy = acc
 	}
 	return g, nil
-}
-
-// accuracy compares each estimate with the resource's actual spend in the
-// report's month (month to date for an open month, so read it with care).
-func (b *builder) accuracy(ctx context.Context, est map[string]ResourceEstimate) (*Accuracy, error) {
-	ids := make([]string, 0, len(est))
-	for id := range est {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	res, err := b.query(ctx, costgate.CostQuery{
-		Filters: b.filters(eq("month", b.month.String()), in("ResourceId", ids...)),
-		GroupBy: []string{"ResourceId"},
-	})
-	if err != nil {
-		return nil, err
-	}
-	acc := &Accuracy{}
-	var mape float64
-	for _, row := range res.Rows {
-		e := est[row.Keys[0]]
-		actual := row.Values[0]
-		acc.Resources++
-		acc.Estimated.Add(e.Monthly)
-		acc.Actual.AddSum(actual)
-		errPct := 0.0
-		if !actual.IsZero() {
-			errPct = (e.Monthly.Float64() - actual.Float64()) / actual.Float64() * 100
-		}
-		mape += math.Abs(errPct)
-		acc.Worst = append(acc.Worst, AccuracyEntry{Address: e.Address, ResourceID: e.ResourceID, Estimated: e.Monthly, Actual: actual, ErrorPct: errPct})
-	}
-	if acc.Resources == 0 {
-		return nil, nil
-	}
-	acc.MAPE = mape / float64(acc.Resources)
-	if !acc.Actual.IsZero() {
-		d := acc.Estimated
-		d.AddSum(acc.Actual.Neg())
-		acc.ErrorPct = d.Float64() / acc.Actual.Float64() * 100
-	}
-	sort.Slice(acc.Worst, func(i, j int) bool {
-		if math.Abs(acc.Worst[i].ErrorPct) != math.Abs(acc.Worst[j].ErrorPct) {
-			return math.Abs(acc.Worst[i].ErrorPct) > math.Abs(acc.Worst[j].ErrorPct)
-		}
-		return strings.Compare(acc.Worst[i].ResourceID, acc.Worst[j].ResourceID) < 0
-	})
-	if len(acc.Worst) > 5 {
-		acc.Worst = acc.Worst[:5]
-	}
-	return acc, nil
 }

@@ -21,7 +21,8 @@ func TestGateActivity(t *testing.T) {
 	id, actual := res.Rows[0].Keys[0], res.Rows[0].Values[0]
 	decs := append(fakeDecisions{}, testDecisions...)
 	decs = append(decs, reports.GateDecision{Time: at(9), Team: "data", Outcome: costgate.OutcomeAllow,
-		Estimates: []reports.ResourceEstimate{{Address: "aws_instance.big", ResourceID: id, Monthly: costgate.MustMoney("100")}}})
+		Estimates: []costgate.EstimatedResource{{Address: "aws_instance.big", Type: "aws_instance", Action: costgate.ActionNoOp,
+			IDs: []string{id}, Monthly: costgate.MustMoney("100")}}})
 	opts := goldenOptions()
 	opts.Decisions = decs
 	r, err := reports.Build(context.Background(), st, opts)

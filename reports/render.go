@@ -46,6 +46,7 @@ var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template
 	"pct":         pctText,
 	"share":       shareText,
 	"percent":     percentText,
+	"errorPct":    errorText,
 	"monthTitle":  monthTitle,
 	"date":        func(t time.Time) string { return t.Format(time.DateOnly) },
 	"datetime":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },

@@ -58,16 +58,39 @@ func cost(delta string) *costgate.CostTotals {
 var testDecisions = fakeDecisions{
 	{Time: at(3), Team: "search", Outcome: costgate.OutcomeDeny, Cost: cost("1200.50"), Findings: []costgate.Finding{
 		{RuleID: "tags.required", Severity: costgate.SeverityDeny, Address: "aws_s3_bucket.a"},
-		{RuleID: "tags.required", Severity: costgate.SeverityDeny, Address: "aws_s3_bucket.b"}}},
+		{RuleID: "tags.required", Severity: costgate.SeverityDeny, Address: "aws_s3_bucket.b"}},
+		// Denied: not applied, so its estimate is not compared.
+		Estimates: []costgate.EstimatedResource{{Address: "aws_db_instance.denied", Type: "aws_db_instance", Action: costgate.ActionUpdate,
+			IDs: []string{"db-4301-se000019"}, Monthly: costgate.MustMoney("99999")}}},
 	{Time: at(4), Team: "data", Outcome: costgate.OutcomeDeny, Cost: cost("-10"), Findings: []costgate.Finding{
 		{RuleID: "compute.allowed_types", Severity: costgate.SeverityDeny, Address: "aws_instance.x"}}},
 	{Time: at(5), Team: "search", Outcome: costgate.OutcomeAllow, Cost: cost("300.25"), Findings: []costgate.Finding{
-		{RuleID: "tags.required", Severity: costgate.SeverityDeny, Address: "module.legacy.aws_s3_bucket.c", Waived: true, Waiver: &waiverLegacy}}},
+		{RuleID: "tags.required", Severity: costgate.SeverityDeny, Address: "module.legacy.aws_s3_bucket.c", Waived: true, Waiver: &waiverLegacy}},
+		// Created: the Terraform state inventory gives the id of the one;
+		// the other never shows up in billing.
+		Estimates: []costgate.EstimatedResource{
+			{Address: "module.search.aws_instance.api", Type: "aws_instance", Action: costgate.ActionCreate,
+				Provider: "registry.terraform.io/hashicorp/aws", Monthly: costgate.MustMoney("160")},
+			{Address: "module.search.aws_instance.canary", Type: "aws_instance", Action: costgate.ActionCreate,
+				Provider: "registry.terraform.io/hashicorp/aws", Monthly: costgate.MustMoney("45.5")}}},
 	{Time: at(6), Team: "checkout", Outcome: costgate.OutcomeWarn, Cost: cost("50"), Findings: []costgate.Finding{
 		{RuleID: "cost.monthly_increase", Severity: costgate.SeverityWarn, Address: "aws_db_instance.d"}},
-		Estimates: []reports.ResourceEstimate{{Address: "aws_db_instance.d", ResourceID: "db-4301-se000001", Monthly: costgate.MustMoney("1200")}}},
+		Estimates: []costgate.EstimatedResource{{Address: "aws_db_instance.d", Type: "aws_db_instance", Action: costgate.ActionUpdate,
+			IDs: []string{"db-4301-se000001"}, Monthly: costgate.MustMoney("1200")}}},
 	{Time: at(7), Team: "search", Outcome: costgate.OutcomeAllow},
 	{Time: time.Date(2026, 9, 30, 0, 0, 0, 0, time.UTC), Team: "search", Outcome: costgate.OutcomeDeny, Cost: cost("999")}, // other month
+}
+
+// fakeInventory is a fixed InventorySource.
+type fakeInventory []costgate.Resource
+
+func (f fakeInventory) Resources(context.Context) ([]costgate.Resource, error) { return f, nil }
+
+// testInventory is what a Terraform state inventory knows of the created
+// module.search.aws_instance.api: its ARN, which bills as i-4300-se000021.
+var testInventory = fakeInventory{
+	{Provider: "AWS", AccountID: "210987654300", Region: "us-east-1", Type: "aws_instance", Name: "module.search.aws_instance.api",
+		ID: "arn:aws:ec2:us-east-1:210987654300:instance/i-4300-se000021", Source: "state"},
 }
 
 func goldenOptions() reports.Options {
@@ -78,6 +101,7 @@ func goldenOptions() reports.Options {
 			"payments": costgate.MustMoney("3000"), "nobody": costgate.MustMoney("100")},
 		Waivers:   []costgate.Waiver{waiverGPU, waiverLater, waiverPast},
 		Decisions: testDecisions,
+		Inventory: testInventory,
 	}
 }
 

@@ -210,8 +210,7 @@ func renderText(r *Report) ([]byte, error) {
 			b.WriteString("  No waiver expires in the next 30 days.\n")
 		}
 		if a := g.Accuracy; a != nil {
-			fmt.Fprintf(&b, "  Estimate versus actual (resources seen at plan time: %d): estimated %s, actual %s (%s); mean absolute error %s.\n",
-				a.Resources, money(a.Estimated), money(a.Actual), pctText(a.ErrorPct, true), percentText(a.MAPE))
+			writeAccuracy(&b, a)
 		}
 	}
 	for _, n := range r.Notes {
@@ -223,4 +222,31 @@ func renderText(r *Report) ([]byte, error) {
 	}
 	b.WriteString(". Amounts are rounded to cents from exact totals; report.csv has every line.\n")
 	return b.Bytes(), nil
+}
+
+// writeAccuracy writes the estimate-versus-actual part of the gate
+// section.
+func writeAccuracy(b *bytes.Buffer, a *Accuracy) {
+	fmt.Fprintf(b, "Estimate versus actual: %d of %d resources priced at plan time found in billing", a.Resources, a.Seen)
+	if a.Resources == 0 {
+		b.WriteString(".\n")
+	} else {
+		fmt.Fprintf(b, " (%s): estimated %s, actual %s (%s); mean absolute error %s.\n",
+			a.matchedText(), money(a.Estimated), money(a.Actual), errorText(a.ErrorPct, a.Actual), percentText(a.MAPE))
+		t := table{right: []bool{false, false, true, true, true}}
+		t.add("resource", "billed as", "estimated", "actual", "error")
+		for _, e := range a.Worst {
+			t.add(e.Address, e.ResourceID+" ("+e.Match+")", moneyM(e.Estimated), money(e.Actual), errorText(e.ErrorPct, e.Actual))
+		}
+		t.write(b)
+	}
+	if a.NotFound > 0 {
+		fmt.Fprintf(b, "  Not found in billing: %d (not applied yet, removed, or not matched):\n", a.NotFound)
+		t := table{right: []bool{false, false, true}}
+		t.add("resource", "action", "monthly estimate")
+		for _, e := range a.Missing {
+			t.add(e.Address, e.Action, moneyM(e.Monthly))
+		}
+		t.write(b)
+	}
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # make demo: a sample monthly cost report from demo billing data.
 # Fills demo-out/report-store with 13 months of generated FOCUS line items
-# (internal/reportdemo) and a decision log of gate decisions, then writes
+# (internal/reportdemo), a decision log of gate decisions (priced plans
+# among them, with per-resource estimates) and the Terraform state and
+# tagging inventories that match those estimates with billing, then writes
 # the October 2026 company report and the payments team's report as it
-# would have been built on 2 November 2026.
+# would have been built on 2 November 2026: the gate section compares the
+# estimates with the bill.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${COSTGATE_BIN:-bin/costgate}

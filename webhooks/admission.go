@@ -168,7 +168,7 @@ func (s *Server) admit(r *http.Request, req *admissionRequest) admissionResponse
 		// declares sideEffects: None.
 		s.metrics.decisions.WithLabelValues(SurfaceAdmission, string(d.Decision)).Inc()
 	} else {
-		s.recordDecision(r.Context(), SurfaceAdmission, dctx, d, "")
+		s.recordDecision(r.Context(), SurfaceAdmission, dctx, d, "", nil)
 	}
 	return admissionVerdict(req.UID, d, k.Audit, dctx["object"])
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/costgate/costgate"
 	"github.com/costgate/costgate/gate"
 )
 
@@ -81,8 +82,9 @@ func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := gate.BuildInput(plan, gate.InputOptions{Context: dctx})
+	var estimates []costgate.EstimatedResource
 	if snap.PriceInput != nil {
-		if err := snap.PriceInput(r.Context(), in); err != nil {
+		if estimates, err = snap.PriceInput(r.Context(), in); err != nil {
 			s.metrics.decisions.WithLabelValues(SurfaceAPI, "error").Inc()
 			writeError(w, http.StatusBadRequest, "estimate plan costs: "+err.Error())
 			return
@@ -96,7 +98,7 @@ func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "evaluate policies: "+err.Error())
 		return
 	}
-	s.recordDecision(r.Context(), SurfaceAPI, dctx, d, priceSnapshotOf(in))
+	s.recordDecision(r.Context(), SurfaceAPI, dctx, d, priceSnapshotOf(in), estimates)
 	fm, err := gate.NewFormatter(format, gate.FormatOptions{})
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -178,9 +179,11 @@ func TestSecretRedacted(t *testing.T) {
 }
 
 func TestCheckPriceInput(t *testing.T) {
-	priced := func(ctx context.Context, in *gate.Input) error {
+	estimates := []costgate.EstimatedResource{{Address: "aws_instance.web", Type: "aws_instance", Action: costgate.ActionCreate,
+		Monthly: costgate.MustMoney("70.08"), Tags: map[string]string{"team": "payments"}}}
+	priced := func(ctx context.Context, in *gate.Input) ([]costgate.EstimatedResource, error) {
 		in.AttachEstimate(&costgate.PlanEstimate{Currency: "USD", PriceSnapshot: "test-prices@sha256:1", Unpriced: []string{}}, "", "")
-		return nil
+		return estimates, nil
 	}
 	s := newTestServer(t, func(o *Options) {
 		o.Policies = StaticPolicies(&Snapshot{Engine: testEngine(t, testConfig()), PriceInput: priced})
@@ -190,10 +193,14 @@ func TestCheckPriceInput(t *testing.T) {
 	}
 	if recs := s.log.all(); len(recs) != 1 || recs[0].PriceSnapshot != "test-prices@sha256:1" {
 		t.Fatalf("price snapshot not logged: %+v", recs)
+	} else if !reflect.DeepEqual(recs[0].Resources, estimates) {
+		t.Fatalf("per-resource estimates not logged: %+v", recs[0].Resources)
 	}
 	failing := newTestServer(t, func(o *Options) {
 		o.Policies = StaticPolicies(&Snapshot{Engine: testEngine(t, testConfig()),
-			PriceInput: func(context.Context, *gate.Input) error { return errors.New("no prices for eu-north-9") }})
+			PriceInput: func(context.Context, *gate.Input) ([]costgate.EstimatedResource, error) {
+				return nil, errors.New("no prices for eu-north-9")
+			}})
 	})
 	r := failing.do(t, "POST", "/v1/check", readFile(t, repoFile("plans", testPlan)), authHeader())
 	if r.status != 400 || !strings.Contains(string(r.body), "eu-north-9") {

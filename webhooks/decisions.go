@@ -34,6 +34,9 @@ type DecisionRecord struct {
 	Findings       []costgate.Finding   `json:"findings"`
 	WaiversUsed    []costgate.Waiver    `json:"waivers_used"`
 	Cost           *costgate.CostTotals `json:"cost,omitempty"`
+	// Resources are the per-resource estimates of a priced plan; the
+	// log reads them back only when DecisionFilter.Resources is set.
+	Resources []costgate.EstimatedResource `json:"resources,omitempty"`
 }
 
 // DecisionFilter matches decisionlog.Filter one for one.
@@ -44,6 +47,7 @@ type DecisionFilter struct {
 	Team         string
 	Rule         string
 	Limit        int
+	Resources    bool
 }
 
 // DecisionLog is what the server needs of the decision log.
@@ -52,11 +56,11 @@ type DecisionLog interface {
 	Query(ctx context.Context, f DecisionFilter) ([]DecisionRecord, error)
 }
 
-func newDecisionRecord(now time.Time, surface string, dctx map[string]string, d *costgate.Decision) DecisionRecord {
+func newDecisionRecord(now time.Time, surface string, dctx map[string]string, d *costgate.Decision, resources []costgate.EstimatedResource) DecisionRecord {
 	r := DecisionRecord{
 		Time: now.UTC(), Surface: surface, Context: map[string]string{},
 		InputSHA256: d.InputSHA256, PolicyRevision: d.PolicyRevision, Decision: d.Decision,
-		Findings: d.Findings, WaiversUsed: []costgate.Waiver{}, Cost: d.Cost,
+		Findings: d.Findings, WaiversUsed: []costgate.Waiver{}, Cost: d.Cost, Resources: resources,
 	}
 	for k, v := range dctx {
 		r.Context[k] = v
@@ -104,7 +108,7 @@ type paramError struct{ msg string }
 
 func (e *paramError) Error() string { return e.msg }
 
-// handleDecisions answers GET /v1/decisions?since=&until=&decision=&surface=&team=&rule=&limit=.
+// handleDecisions answers GET /v1/decisions?since=&until=&decision=&surface=&team=&rule=&limit=&resources=.
 func (s *Server) handleDecisions(w http.ResponseWriter, r *http.Request) {
 	if s.opts.DecisionLog == nil {
 		writeError(w, http.StatusNotImplemented, "no decision log is configured (decision_log.dsn)")
@@ -148,8 +152,13 @@ func (s *Server) handleDecisions(w http.ResponseWriter, r *http.Request) {
 			if err != nil || f.Limit < 0 {
 				err = &paramError{"limit: a non-negative integer"}
 			}
+		case "resources":
+			f.Resources, err = strconv.ParseBool(v)
+			if err != nil {
+				err = &paramError{"resources: true or false"}
+			}
 		default:
-			err = &paramError{"unknown query parameter " + strconv.Quote(key) + " (use since, until, decision, surface, team, rule, limit)"}
+			err = &paramError{"unknown query parameter " + strconv.Quote(key) + " (use since, until, decision, surface, team, rule, limit, resources)"}
 		}
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())

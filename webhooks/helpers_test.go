@@ -102,6 +102,9 @@ func (m *memLog) Query(_ context.Context, f DecisionFilter) ([]DecisionRecord, e
 	for i := len(m.recs) - 1; i >= 0; i-- {
 		r := m.recs[i]
 		if (f.Surface == "" || r.Surface == f.Surface) && (f.Decision == "" || r.Decision == f.Decision) && (f.Team == "" || r.Team == f.Team) {
+			if !f.Resources {
+				r.Resources = nil // as the decision log reads them: only when asked
+			}
 			out = append(out, r)
 		}
 	}

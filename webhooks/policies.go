@@ -13,6 +13,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/costgate/costgate"
 	"github.com/costgate/costgate/gate"
 )
 
@@ -24,9 +25,10 @@ type Snapshot struct {
 	Kubernetes KubernetesOptions
 	// PriceInput, when set, attaches a cost estimate to a plan's input
 	// before it is judged (cmd/costgate gives it the estimate `costgate
-	// check` makes, so cost rules find the same on every surface). nil
+	// check` makes, so cost rules find the same on every surface) and
+	// returns the per-resource estimates the decision log keeps. nil
 	// leaves plans unpriced.
-	PriceInput func(ctx context.Context, in *gate.Input) error
+	PriceInput func(ctx context.Context, in *gate.Input) ([]costgate.EstimatedResource, error)
 	// LoadedAt is when the snapshot was compiled.
 	LoadedAt time.Time
 }

@@ -311,7 +311,7 @@ func (s *Server) runTask(p *runTaskRequest) {
 		cb.send(ctx, taskResult{Status: "passed", Message: fmt.Sprintf("costgate judges plans; there is no plan at stage %s (attach costgate to post_plan or pre_apply)", orNone(p.Stage))})
 		return
 	}
-	d, prices, err := s.judgeRunTaskPlan(ctx, p)
+	d, prices, estimates, err := s.judgeRunTaskPlan(ctx, p)
 	stop()
 	if err != nil {
 		log.Error("run task failed", "err", err)
@@ -319,7 +319,7 @@ func (s *Server) runTask(p *runTaskRequest) {
 		cb.send(ctx, taskResult{Status: "failed", Message: truncate("costgate could not judge the plan: "+err.Error(), 1000), URL: p.RunAppURL})
 		return
 	}
-	s.recordDecision(ctx, SurfaceRunTask, p.context(), d, prices)
+	s.recordDecision(ctx, SurfaceRunTask, p.context(), d, prices, estimates)
 	status, msg := s.runTaskVerdict(p, d)
 	if p.outcomes() && len(d.Findings) > 0 {
 		// Outcomes go with a running update, as HashiCorp recommends, then
@@ -334,27 +334,29 @@ func (s *Server) runTask(p *runTaskRequest) {
 }
 
 // judgeRunTaskPlan downloads and evaluates the run's plan; it also
-// returns the price snapshot of the estimate, if any.
-func (s *Server) judgeRunTaskPlan(ctx context.Context, p *runTaskRequest) (*costgate.Decision, string, error) {
+// returns the price snapshot of the estimate, if any, and the
+// per-resource estimates for the decision log.
+func (s *Server) judgeRunTaskPlan(ctx context.Context, p *runTaskRequest) (*costgate.Decision, string, []costgate.EstimatedResource, error) {
 	data, err := s.fetchPlan(ctx, p)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	snap := s.opts.Policies.Current()
 	start := time.Now()
 	plan, err := gate.ParsePlan(data, "plan of "+orNone(p.RunID))
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	in := gate.BuildInput(plan, gate.InputOptions{Context: p.context()})
+	var estimates []costgate.EstimatedResource
 	if snap.PriceInput != nil {
-		if err := snap.PriceInput(ctx, in); err != nil {
-			return nil, "", fmt.Errorf("estimate plan costs: %w", err)
+		if estimates, err = snap.PriceInput(ctx, in); err != nil {
+			return nil, "", nil, fmt.Errorf("estimate plan costs: %w", err)
 		}
 	}
 	d, err := snap.Engine.Evaluate(ctx, in)
 	s.metrics.evalSeconds.WithLabelValues(SurfaceRunTask).Observe(time.Since(start).Seconds())
-	return d, priceSnapshotOf(in), err
+	return d, priceSnapshotOf(in), estimates, err
 }
 
 // runTaskVerdict maps a decision to passed/failed and a message.

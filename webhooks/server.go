@@ -348,13 +348,14 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 
 // recordDecision counts a decision and writes it to the decision log.
 // A log failure is logged and counted; it never changes the answer;
-// priceSnapshot names the prices of the decision's estimate ("" for none).
-func (s *Server) recordDecision(ctx context.Context, surface string, dctx map[string]string, d *costgate.Decision, priceSnapshot string) {
+// priceSnapshot names the prices of the decision's estimate ("" for none)
+// and estimates are its per-resource estimates (nil for none).
+func (s *Server) recordDecision(ctx context.Context, surface string, dctx map[string]string, d *costgate.Decision, priceSnapshot string, estimates []costgate.EstimatedResource) {
 	s.metrics.decisions.WithLabelValues(surface, string(d.Decision)).Inc()
 	if s.opts.DecisionLog == nil {
 		return
 	}
-	rec := newDecisionRecord(s.now(), surface, dctx, d)
+	rec := newDecisionRecord(s.now(), surface, dctx, d, estimates)
 	rec.PriceSnapshot = priceSnapshot
 	if _, err := s.opts.DecisionLog.Append(ctx, rec); err != nil {
 		s.metrics.decisionLogErrs.Inc()

@@ -33,14 +33,16 @@ func TestDecisionsEndpoint(t *testing.T) {
 		status int
 		count  int
 	}{
-		"all":         {"", 200, 2},
-		"by surface":  {"?surface=admission", 200, 1},
-		"by team":     {"?team=payments", 200, 1},
-		"by decision": {"?decision=allow", 200, 0},
-		"since":       {"?since=24h", 200, 2},
-		"bad since":   {"?since=yesterday", 400, 0},
-		"bad surface": {"?surface=ftp", 400, 0},
-		"unknown":     {"?colour=red", 400, 0},
+		"all":           {"", 200, 2},
+		"by surface":    {"?surface=admission", 200, 1},
+		"by team":       {"?team=payments", 200, 1},
+		"by decision":   {"?decision=allow", 200, 0},
+		"since":         {"?since=24h", 200, 2},
+		"bad since":     {"?since=yesterday", 400, 0},
+		"bad surface":   {"?surface=ftp", 400, 0},
+		"unknown":       {"?colour=red", 400, 0},
+		"resources":     {"?resources=true", 200, 2},
+		"bad resources": {"?resources=maybe", 400, 0},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

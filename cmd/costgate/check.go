@@ -191,11 +191,12 @@ func (emptyReader) Query(context.Context, costgate.CostQuery) (*costgate.CostRes
 }
 
 // estimatePlan prices the plan's resources with the catalog, usage file
-// and calibration the config names.
-func estimatePlan(ctx context.Context, cfg *loadedConfig, ep *estimateParams, in *gate.Input) (*costgate.PlanEstimate, error) {
+// and calibration the config names. It also returns the per-resource
+// estimates the decision log keeps (estimatedResources).
+func estimatePlan(ctx context.Context, cfg *loadedConfig, ep *estimateParams, in *gate.Input) (*costgate.PlanEstimate, []costgate.EstimatedResource, error) {
 	est, closeFn, err := newEstimator(ctx, cfg, ep, time.Now().UTC())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer closeFn()
 	reg := estimators.Registry()
@@ -203,13 +204,13 @@ func estimatePlan(ctx context.Context, cfg *loadedConfig, ep *estimateParams, in
 		return r.Mode != "data" && reg.NeedsValues(r.Type)
 	})
 	if err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, &exitError{code: exitUsage, err: err}
 	}
 	pe, err := est.Estimate(ctx, resources)
 	if err != nil {
-		return nil, fmt.Errorf("estimate %s: %w", in.Plan.Name, err)
+		return nil, nil, fmt.Errorf("estimate %s: %w", in.Plan.Name, err)
 	}
-	return pe, nil
+	return pe, estimatedResources(resources, pe), nil
 }
 
 // readPlanArg reads PLAN or stdin.
@@ -265,9 +266,12 @@ func runCheck(ctx context.Context, a *app, p *checkParams) error {
 		inOpts.Source = sourceFunc(p.tfDir, idx)
 	}
 	in := gate.BuildInput(plan, inOpts)
-	var est *costgate.PlanEstimate
+	var (
+		est       *costgate.PlanEstimate
+		estimates []costgate.EstimatedResource
+	)
 	if !p.noCost {
-		if est, err = estimatePlan(ctx, c.cfg, &p.est, in); err != nil {
+		if est, estimates, err = estimatePlan(ctx, c.cfg, &p.est, in); err != nil {
 			return err
 		}
 		in.AttachEstimate(est, c.cfg.Cost.TeamTag, c.cfg.Cost.EnvTag)
@@ -279,7 +283,7 @@ func runCheck(ctx context.Context, a *app, p *checkParams) error {
 	if err := writeDecision(a, p, d, est); err != nil {
 		return err
 	}
-	if err := logCheckDecision(ctx, a, p.log, in, d); err != nil {
+	if err := logCheckDecision(ctx, a, p.log, in, d, estimates); err != nil {
 		return err
 	}
 	deny, warn, _ := d.Counts()

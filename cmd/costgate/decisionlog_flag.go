@@ -12,9 +12,10 @@ import (
 
 // logCheckDecision records a `check` decision in the decision log when
 // --log is set (decision_log.dsn, default costgate-decisions.db), with
-// in's context and the price snapshot of its estimate. A log that cannot
-// be written is an error (exit 2): the user asked for the record.
-func logCheckDecision(ctx context.Context, a *app, enabled bool, in *gate.Input, d *costgate.Decision) error {
+// in's context, the price snapshot of its estimate and the per-resource
+// estimates. A log that cannot be written is an error (exit 2): the user
+// asked for the record.
+func logCheckDecision(ctx context.Context, a *app, enabled bool, in *gate.Input, d *costgate.Decision, estimates []costgate.EstimatedResource) error {
 	if !enabled {
 		return nil
 	}
@@ -31,6 +32,7 @@ func logCheckDecision(ctx context.Context, a *app, enabled bool, in *gate.Input,
 	if in.Estimate != nil {
 		rec.PriceSnapshot = in.Estimate.PriceSnapshot
 	}
+	rec.Resources = estimates
 	if _, err := l.Append(ctx, rec); err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("--log: %w", err)}
 	}

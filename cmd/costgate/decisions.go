@@ -25,6 +25,7 @@ type decisionsParams struct {
 	limit        int
 	format       string
 	dsn          string
+	resources    bool
 
 	filter decisionlog.Filter
 }
@@ -41,7 +42,8 @@ postgres:// URL). Decisions are logged by serve and by check --log.
 --since and --until take RFC 3339 times, dates (2026-10-01) or durations
 ago (24h, 7d).`,
 		Example: `  costgate decisions --since 7d --decision deny
-  costgate decisions --team payments --rule tags.required --format json`,
+  costgate decisions --team payments --rule tags.required --format json
+  costgate decisions --since 2026-10-01 --resources --format json`,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, args []string) error {
 			return p.validate(time.Now())
@@ -60,6 +62,7 @@ ago (24h, 7d).`,
 	f.IntVar(&p.limit, "limit", decisionlog.DefaultLimit, fmt.Sprintf("at most this many decisions (max %d)", decisionlog.MaxLimit))
 	f.StringVarP(&p.format, "format", "f", "table", "output format: table or json")
 	f.StringVar(&p.dsn, "dsn", "", "decision log DSN (default: decision_log.dsn from the config)")
+	f.BoolVar(&p.resources, "resources", false, "also list each decision's per-resource estimates (with --format json)")
 	return cmd
 }
 
@@ -69,7 +72,10 @@ func (p *decisionsParams) validate(now time.Time) error {
 	default:
 		return usageErr("--format %q: use table or json", p.format)
 	}
-	f := decisionlog.Filter{Decision: costgate.Outcome(p.decision), Surface: p.surface, Team: p.team, Rule: p.rule, Limit: p.limit}
+	if p.resources && p.format != "json" {
+		return usageErr("--resources: the per-resource estimates are listed with --format json")
+	}
+	f := decisionlog.Filter{Decision: costgate.Outcome(p.decision), Surface: p.surface, Team: p.team, Rule: p.rule, Limit: p.limit, Resources: p.resources}
 	var err error
 	if p.since != "" {
 		if f.Since, err = webhooks.ParseSince(p.since, now); err != nil {

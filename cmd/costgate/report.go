@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // report.schedule.timezone works without the system zone database
 
@@ -168,7 +169,7 @@ func runReport(ctx context.Context, a *app, p *reportParams) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 	defer closeDecisions()
-	job := &reportJob{set: set, reader: snap, decisions: decisions, waivers: cfg.Waivers, now: p.clk,
+	job := &reportJob{set: set, reader: snap, inventory: &snapshotInventory{sn: snap}, decisions: decisions, waivers: cfg.Waivers, now: p.clk,
 		logger: slog.Default(), out: a.stdout, mailerOpts: p.mailerOpts}
 	return job.run(ctx, p.m, scopes, p.send, p.force)
 }
@@ -223,6 +224,7 @@ func safeName(s string) string {
 type reportJob struct {
 	set        *reportSettings
 	reader     costgate.CostReader
+	inventory  reports.InventorySource
 	decisions  reports.DecisionSource
 	waivers    []costgate.Waiver
 	now        func() time.Time
@@ -243,7 +245,7 @@ func (j *reportJob) run(ctx context.Context, m costgate.Month, scopes []reportSc
 	var failed []error
 	for _, s := range scopes {
 		rep, err := reports.Build(ctx, j.reader, reports.Options{Month: m, Team: s.team, TeamTag: j.set.teamTag, EnvTag: j.set.envTag,
-			Budgets: j.set.budgets, Waivers: j.waivers, Decisions: j.decisions, Now: j.now, Logger: j.logger})
+			Budgets: j.set.budgets, Waivers: j.waivers, Decisions: j.decisions, Inventory: j.inventory, Now: j.now, Logger: j.logger})
 		if err != nil {
 			if errors.Is(err, reports.ErrFutureMonth) {
 				return usageErr("%v", err)
@@ -316,15 +318,15 @@ func openDecisionSource(ctx context.Context, cfg *loadedConfig) (reports.Decisio
 // logDecisions adapts the decision log to reports.DecisionSource.
 type logDecisions struct{ l decisionlog.Log }
 
-// Decisions pages through the log (newest first, MaxLimit at a time).
-// The log keeps plan totals but not per-resource estimates, so Estimates
-// stay empty and the report's estimate-versus-actual section says so.
+// Decisions pages through the log (newest first, MaxLimit at a time),
+// with each decision's per-resource estimates. A speculative run task
+// plan is never applied, so its estimates are left out.
 func (d logDecisions) Decisions(ctx context.Context, from, to time.Time, team string) ([]reports.GateDecision, error) {
 	var out []reports.GateDecision
 	seen := map[int64]bool{}
 	until := to
 	for {
-		recs, err := d.l.Query(ctx, decisionlog.Filter{Since: from, Until: until, Team: team, Limit: decisionlog.MaxLimit})
+		recs, err := d.l.Query(ctx, decisionlog.Filter{Since: from, Until: until, Team: team, Limit: decisionlog.MaxLimit, Resources: true})
 		if err != nil {
 			return nil, err
 		}
@@ -335,7 +337,12 @@ func (d logDecisions) Decisions(ctx context.Context, from, to time.Time, team st
 			}
 			seen[r.ID] = true
 			added++
-			out = append(out, reports.GateDecision{Time: r.Time, Team: r.Team, Outcome: r.Decision, Findings: r.Findings, Cost: r.Cost})
+			g := reports.GateDecision{Time: r.Time, Team: r.Team, Outcome: r.Decision, Findings: r.Findings, Cost: r.Cost,
+				Scope: decisionScope(r.Context)}
+			if r.Context["speculative"] != "true" {
+				g.Estimates = r.Resources
+			}
+			out = append(out, g)
 		}
 		if len(recs) < decisionlog.MaxLimit || added == 0 {
 			return out, nil
@@ -344,6 +351,39 @@ func (d logDecisions) Decisions(ctx context.Context, from, to time.Time, team st
 		// sharing its time are not lost (seen drops the repeats).
 		until = recs[len(recs)-1].Time.Add(time.Microsecond)
 	}
+}
+
+// scopeKeys are the context keys that name the Terraform configuration a
+// decision judged (HCP Terraform's organization and workspace, the
+// repository and directory a CI job ran in, the Terraform workspace).
+var scopeKeys = []string{"organization", "workspace", "repository", "working_directory"}
+
+// decisionScope names the configuration of a decision's context, so that
+// the report keeps one address in two configurations apart.
+func decisionScope(c map[string]string) string {
+	var parts []string
+	for _, k := range scopeKeys {
+		if v := c[k]; v != "" {
+			parts = append(parts, k+"="+v)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// snapshotInventory adapts the store's inventory to
+// reports.InventorySource. A snapshot does not change, so the inventory
+// is read once for all the reports of a run (the company's and each
+// team's).
+type snapshotInventory struct {
+	sn   *store.Snapshot
+	once sync.Once
+	rs   []costgate.Resource
+	err  error
+}
+
+func (s *snapshotInventory) Resources(ctx context.Context) ([]costgate.Resource, error) {
+	s.once.Do(func() { s.rs, s.err = s.sn.Resources(ctx) })
+	return s.rs, s.err
 }
 
 // startReportSchedule starts serve's monthly report schedule when report.smtp
@@ -384,7 +424,7 @@ func startReportSchedule(ctx context.Context, cfg *loadedConfig, storeDir string
 			return err
 		}
 		defer closeDecisions()
-		j := &reportJob{set: set, reader: snap, decisions: decisions, waivers: cfg.Waivers, now: time.Now, logger: logger, out: logWriter{logger}}
+		j := &reportJob{set: set, reader: snap, inventory: &snapshotInventory{sn: snap}, decisions: decisions, waivers: cfg.Waivers, now: time.Now, logger: logger, out: logWriter{logger}}
 		return j.run(ctx, m, planScopes(&reportParams{send: true}, set), true, false)
 	}
 	go func() {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/costgate/costgate"
 	"github.com/costgate/costgate/collector"
 	"github.com/costgate/costgate/decisionlog"
 	"github.com/costgate/costgate/gate"
@@ -156,13 +157,13 @@ func snapshotLoader(a *app, p *serveParams, log *slog.Logger) webhooks.Loader {
 		}
 		// Plans are priced exactly as `costgate check` prices them, so the
 		// cost rules find the same on every surface.
-		price := func(ctx context.Context, in *gate.Input) error {
-			est, err := estimatePlan(ctx, cfg, &estimateParams{}, in)
+		price := func(ctx context.Context, in *gate.Input) ([]costgate.EstimatedResource, error) {
+			est, estimates, err := estimatePlan(ctx, cfg, &estimateParams{}, in)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			in.AttachEstimate(est, cfg.Cost.TeamTag, cfg.Cost.EnvTag)
-			return nil
+			return estimates, nil
 		}
 		return &webhooks.Snapshot{Engine: eng, Kubernetes: kopts, PriceInput: price, LoadedAt: time.Now()}, nil
 	}

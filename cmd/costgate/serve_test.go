@@ -338,11 +338,11 @@ func TestCheckLogFlagHelper(t *testing.T) {
 	cfg := writeFile(t, dir, "costgate.yaml", "decision_log: {dsn: "+filepath.Join(dir, "d.db")+"}\n")
 	a := &app{configPath: cfg, stdout: io.Discard, stderr: io.Discard}
 	d := &costgate.Decision{Decision: costgate.OutcomeWarn, Findings: []costgate.Finding{{RuleID: "tags.required", Severity: costgate.SeverityWarn, Message: "m"}}, InputSHA256: "abc"}
-	if err := logCheckDecision(context.Background(), a, false, nil, d); err != nil {
+	if err := logCheckDecision(context.Background(), a, false, nil, d, nil); err != nil {
 		t.Fatal(err)
 	}
 	in := &gate.Input{Context: map[string]string{"team": "payments"}, Estimate: &costgate.PlanEstimate{PriceSnapshot: "snap@sha256:1"}}
-	if err := logCheckDecision(context.Background(), a, true, in, d); err != nil {
+	if err := logCheckDecision(context.Background(), a, true, in, d, nil); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut := runCLI(t, "", "decisions", "--config", cfg, "--team", "payments", "--rule", "tags.required")

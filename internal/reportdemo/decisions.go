@@ -14,6 +14,10 @@ type DemoDecision struct {
 	Time     time.Time
 	Team     string
 	Decision costgate.Decision
+	// Context is input.context (nil: team and repository only).
+	Context map[string]string
+	// Resources are the per-resource estimates of a priced plan.
+	Resources []costgate.EstimatedResource
 }
 
 // DemoWaivers are the waivers the demo decisions use; some expire within

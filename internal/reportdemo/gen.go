@@ -4,7 +4,10 @@
 // that start, stop, grow and shrink (so that the report has movers),
 // weekend dips, support fees and credits. `make demo`, the reports tests
 // and the report benchmark use it; it writes through the root
-// costgate.CostWriter, so any store takes its output.
+// costgate.CostWriter, so any store takes its output. Decisions and
+// PlanDecisions generate gate decisions for the report's gate section,
+// the latter with per-resource estimates of billed resources and the
+// inventories that match them.
 package reportdemo
 
 import (

@@ -1,7 +1,8 @@
 // Command reportdemo writes the demo billing data of `make demo` into a
 // cost store, and optionally a decision log of gate decisions for the
-// report's gate section. Running it again is cheap: the store skips
-// partitions whose content has not changed.
+// report's gate section, with the inventories that match the decisions'
+// per-resource estimates with billing. Running it again is cheap: the
+// store skips partitions and inventories whose content has not changed.
 //
 //	go run ./internal/reportdemo/cmd/reportdemo -store demo-out/report-store -decisions demo-out/report-decisions.db
 package main
@@ -68,13 +69,39 @@ func run(ctx context.Context, dir, decisions, preset string) error {
 	defer l.Close()
 	last := p.MonthList()[p.Months-1]
 	ds := p.Decisions(last, 240)
-	for _, d := range ds {
+	plans, inventories := p.PlanDecisions(last)
+	estimates := 0
+	for _, d := range append(ds, plans...) {
 		dec := d.Decision
-		rec := decisionlog.NewRecord(d.Time, decisionlog.SurfaceCLI, map[string]string{"team": d.Team, "repository": "acme/infra"}, &dec)
+		c := d.Context
+		if c == nil {
+			c = map[string]string{"team": d.Team, "repository": "acme/infra"}
+		}
+		rec := decisionlog.NewRecord(d.Time, decisionlog.SurfaceCLI, c, &dec)
+		rec.Resources = d.Resources
+		estimates += len(d.Resources)
 		if _, err := l.Append(ctx, rec); err != nil {
 			return err
 		}
 	}
-	fmt.Printf("reportdemo: %d gate decisions of %s in %s\n", len(ds), costgate.Month(last), decisions)
+	fmt.Printf("reportdemo: %d gate decisions of %s in %s (%d per-resource estimates)\n", len(ds)+len(plans), costgate.Month(last), decisions, estimates)
+	// The inventories that match those estimates with billing, as the
+	// tfstate and aws_tagging collectors would have written them.
+	st, err = store.Open(dir, store.Options{})
+	if err != nil {
+		return err
+	}
+	n = 0
+	for _, inv := range inventories {
+		if _, err := st.ReplaceInventory(ctx, inv.Source, inv.Resources, "reportdemo-"+p.Key(), p.Key()+"/"+inv.Source); err != nil {
+			st.Close()
+			return fmt.Errorf("replace inventory %s: %w", inv.Source, err)
+		}
+		n += len(inv.Resources)
+	}
+	if err := st.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("reportdemo: %d inventory resources in %s\n", n, dir)
 	return nil
 }
