@@ -237,7 +237,7 @@ func (s *Source) Collect(ctx context.Context, sink collector.Sink) error {
 	prog := sink.Progress()
 	prog.PlanPartitions(len(todo))
 	log := sink.Logger()
-	log.Info("bigquery export", "table", table, "kind", kind, "months", len(sums), "changed", len(todo))
+	log.Info("bigquery export", "table", table, "kind", kind, "partition_column", s.partCol, "months", len(sums), "changed", len(todo))
 	var rows []costgate.LineItem
 	for _, m := range todo {
 		p := costgate.Partition{Source: s.spec.Name, BillingAccountID: m.account, BillingPeriod: m.month}

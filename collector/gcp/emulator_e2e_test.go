@@ -153,6 +153,9 @@ func TestEmulator(t *testing.T) {
 				t.Fatalf("%s: want 6 partitions (3 months, 2 accounts)", s.String())
 			}
 			checkOracle(t, st, oracle(t, rows, "202409"))
+			if pc := src.(*Source).partCol; pc != "export_time" {
+				t.Errorf("partition column %q read off the table's metadata, want export_time", pc)
+			}
 			t.Logf("%s: %s", tc.table, s.String())
 
 			s = collect(t, st, src)
@@ -160,23 +163,36 @@ func TestEmulator(t *testing.T) {
 				t.Fatalf("second run: %s", s.String())
 			}
 
-			// Google restates October of one account; DML stands in
-			// for the export rewriting the rows.
+			// Google restates October of one account: its tax row is
+			// replaced by a corrected one with a new export_time. A DML
+			// DELETE and a streaming insert stand in for the export
+			// rewriting the rows (the emulator's DML cannot assign
+			// arithmetic on a FLOAT column).
 			restated := now.Add(-time.Hour).UTC()
-			q := c.Query(fmt.Sprintf("UPDATE `%s.%s.%s` SET export_time = @t, cost = cost + 1.25 WHERE billing_account_id = @a AND invoice.month = '202410' AND cost_type = 'tax'", proj, dataset, tc.table))
-			q.Parameters = []bigquery.QueryParameter{{Name: "t", Value: restated}, {Name: "a", Value: account}}
+			q := c.Query(fmt.Sprintf("DELETE FROM `%s.%s.%s` WHERE billing_account_id = @a AND invoice.month = '202410' AND cost_type = 'tax'", proj, dataset, tc.table))
+			q.Parameters = []bigquery.QueryParameter{{Name: "a", Value: account}}
 			job, err := q.Run(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st, err := job.Wait(ctx); err != nil || st.Err() != nil {
-				t.Fatalf("update: %v %v", err, st.Err())
+			if js, err := job.Wait(ctx); err != nil {
+				t.Fatalf("delete: %v", err)
+			} else if js.Err() != nil {
+				t.Fatalf("delete: %v", js.Err())
 			}
+			var fixed []saver
 			for _, r := range rows {
 				if r["billing_account_id"] == account && r["invoice"].(map[string]any)["month"] == "202410" && r["cost_type"] == "tax" {
 					r["export_time"] = restated
 					r["cost"] = r["cost"].(float64) + 1.25
+					fixed = append(fixed, saver(r))
 				}
+			}
+			if len(fixed) != 1 {
+				t.Fatalf("%d tax rows for October", len(fixed))
+			}
+			if err := ins.Put(ctx, fixed); err != nil {
+				t.Fatalf("insert the restated row: %v", err)
 			}
 			s = collect(t, st, src)
 			if s.Loaded != 1 || s.Unchanged != 5 {
