@@ -360,11 +360,11 @@ func (s *Server) run(sql string, params []*bq.QueryParameter) (*bq.TableSchema, 
 	s.Params = append(s.Params, pv)
 	m := fromRE.FindStringSubmatch(strings.TrimSpace(sql))
 	if m == nil {
-		return nil, nil, fmt.Errorf("Syntax error: this server understands SELECT ... FROM `p.d.t` [WHERE ...] [GROUP BY ...]; got %.80q", sql)
+		return nil, nil, bqErrorf("Syntax error: this server understands SELECT ... FROM `p.d.t` [WHERE ...] [GROUP BY ...]; got %.80q", sql)
 	}
 	t := s.tables[m[2]]
 	if t == nil {
-		return nil, nil, fmt.Errorf("Not found: Table %s was not found in location US", m[2])
+		return nil, nil, bqErrorf("Not found: Table %s was not found in location US", m[2])
 	}
 	items, err := parseSelect(t, m[1])
 	if err != nil {
@@ -419,7 +419,7 @@ func (s *Server) run(sql string, params []*bq.QueryParameter) (*bq.TableSchema, 
 			vals := make([]any, len(items))
 			for k, it := range items {
 				if it.agg != "" {
-					return nil, nil, fmt.Errorf("SELECT list expression %s references aggregation without GROUP BY", it.alias)
+					return nil, nil, bqErrorf("SELECT list expression %s references aggregation without GROUP BY", it.alias)
 				}
 				v, err := it.eval(row, times[i])
 				if err != nil {
@@ -536,7 +536,7 @@ func parseSelect(t *Table, list string) ([]item, error) {
 			um := unnestRE.FindStringSubmatch(expr)
 			arr := field(t.Schema, um[2])
 			if arr == nil || arr.Mode != "REPEATED" {
-				return nil, fmt.Errorf("Unrecognized name: %s", um[2])
+				return nil, bqErrorf("Unrecognized name: %s", um[2])
 			}
 			type sub struct {
 				name string
@@ -547,7 +547,7 @@ func parseSelect(t *Table, list string) ([]item, error) {
 			for _, f := range splitTop(um[1]) {
 				sm := asRE.FindStringSubmatch(f)
 				if sm == nil {
-					return nil, fmt.Errorf("UNNEST field needs AS: %q", f)
+					return nil, bqErrorf("UNNEST field needs AS: %q", f)
 				}
 				src := strings.TrimSpace(sm[1])
 				if cm := castRE.FindStringSubmatch(src); cm != nil {
@@ -558,7 +558,7 @@ func parseSelect(t *Table, list string) ([]item, error) {
 				src = strings.TrimPrefix(src, um[3]+".")
 				sf := field(arr.Fields, src)
 				if sf == nil {
-					return nil, fmt.Errorf("Field name %s does not exist in STRUCT of %s", src, um[2])
+					return nil, bqErrorf("Field name %s does not exist in STRUCT of %s", src, um[2])
 				}
 				subs = append(subs, sub{name: sm[2], src: src})
 				fs = append(fs, &bq.TableFieldSchema{Name: sm[2], Type: sf.Type, Mode: "NULLABLE"})
@@ -583,7 +583,7 @@ func parseSelect(t *Table, list string) ([]item, error) {
 		case fmtTSRE.MatchString(expr):
 			path := fmtTSRE.FindStringSubmatch(expr)[1]
 			if field(t.Schema, path) == nil {
-				return nil, fmt.Errorf("Unrecognized name: %s", path)
+				return nil, bqErrorf("Unrecognized name: %s", path)
 			}
 			it.typ = &bq.TableFieldSchema{Name: alias, Type: "STRING", Mode: "NULLABLE"}
 			it.key = true
@@ -604,7 +604,7 @@ func parseSelect(t *Table, list string) ([]item, error) {
 			}
 			f := field(t.Schema, gm[2])
 			if f == nil {
-				return nil, fmt.Errorf("Unrecognized name: %s", gm[2])
+				return nil, bqErrorf("Unrecognized name: %s", gm[2])
 			}
 			it.agg = "max"
 			it.typ = &bq.TableFieldSchema{Name: alias, Type: f.Type, Mode: "NULLABLE"}
@@ -613,7 +613,7 @@ func parseSelect(t *Table, list string) ([]item, error) {
 		case pathRE.MatchString(expr):
 			f := field(t.Schema, expr)
 			if f == nil {
-				return nil, fmt.Errorf("Unrecognized name: %s", expr)
+				return nil, bqErrorf("Unrecognized name: %s", expr)
 			}
 			c := *f
 			c.Name = alias
@@ -686,20 +686,20 @@ func parseWhere(t *Table, where string, pv map[string]string) ([]pred, error) {
 		}
 		raw, ok := pv[m[3]]
 		if !ok {
-			return nil, fmt.Errorf("Query parameter '%s' not found", m[3])
+			return nil, bqErrorf("Query parameter '%s' not found", m[3])
 		}
 		p := pred{path: m[1], op: m[2]}
 		var typ string
 		if m[1] == "_PARTITIONTIME" {
 			if t.PartitionTime == nil {
-				return nil, fmt.Errorf("Unrecognized name: _PARTITIONTIME")
+				return nil, bqErrorf("Unrecognized name: _PARTITIONTIME")
 			}
 			p.partition = true
 			typ = "TIMESTAMP"
 		} else {
 			f := field(t.Schema, m[1])
 			if f == nil {
-				return nil, fmt.Errorf("Unrecognized name: %s", m[1])
+				return nil, bqErrorf("Unrecognized name: %s", m[1])
 			}
 			typ = f.Type
 		}
@@ -768,4 +768,14 @@ func encode(f *bq.TableFieldSchema, v any) any {
 		return strconv.FormatBool(v.(bool))
 	}
 	return fmt.Sprint(v)
+}
+
+// queryError is an error in BigQuery's own words ("Unrecognized name:
+// x"), capitalised as BigQuery writes them.
+type queryError struct{ msg string }
+
+func (e *queryError) Error() string { return e.msg }
+
+func bqErrorf(format string, args ...any) error {
+	return &queryError{fmt.Sprintf(format, args...)}
 }
