@@ -264,6 +264,16 @@ func (r Rate) rat() *big.Rat {
 // Rat returns r as a new big.Rat.
 func (r Rate) Rat() *big.Rat { return new(big.Rat).Set(r.rat()) }
 
+// AppendKey appends an exact, compact encoding of r (numerator/denominator
+// in hex) to b: equal rates give equal keys, for maps keyed by values
+// that hold rates. Cheaper than String.
+func (r Rate) AppendKey(b []byte) []byte {
+	x := r.rat()
+	b = x.Num().Append(b, 16)
+	b = append(b, '/')
+	return x.Denom().Append(b, 16)
+}
+
 // Sign returns -1, 0 or +1.
 func (r Rate) Sign() int { return r.rat().Sign() }
 

@@ -2,8 +2,7 @@ package gate
 
 import (
 	"encoding/json"
-	"fmt"
-	"strings"
+	"strconv"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -119,17 +118,29 @@ func (c *costIndex) resourceCost(address string) *ast.Term {
 	}
 	// Equal estimates (free types, unpriced ones, the same instance type
 	// twice) share one term.
-	var kb strings.Builder
-	fmt.Fprint(&kb, re.Priced, re.Free, re.UsageBased, optString(re.MonthlyBefore), optString(re.MonthlyAfter),
-		optString(re.MonthlyDelta), optString(re.ListMonthlyBefore), optString(re.ListMonthlyAfter), optString(re.ListMonthlyDelta), re.Reason)
-	for _, cc := range re.Components {
-		fmt.Fprint(&kb, "\x00", cc.Name, "\x01", cc.Unit, "\x01", optQuantity(cc.MonthlyQuantity), "\x01", cc.UnitPrice.String(),
-			"\x01", cc.ListUnitPrice.String(), "\x01", optString(cc.Monthly), cc.UsageBased)
+	kb := make([]byte, 0, 128)
+	kb = appendBools(kb, re.Priced, re.Free, re.UsageBased)
+	for _, m := range [...]*costgate.Money{re.MonthlyBefore, re.MonthlyAfter, re.MonthlyDelta, re.ListMonthlyBefore, re.ListMonthlyAfter, re.ListMonthlyDelta} {
+		kb = appendOptMoney(kb, m)
 	}
-	key := kb.String()
+	kb = append(append(kb, re.Reason...), 0)
+	for _, cc := range re.Components {
+		kb = append(append(kb, cc.Name...), 1)
+		kb = append(append(kb, cc.Unit...), 1)
+		if cc.MonthlyQuantity == nil {
+			kb = append(kb, '-')
+		} else {
+			kb = strconv.AppendInt(kb, int64(*cc.MonthlyQuantity), 10)
+		}
+		kb = cc.UnitPrice.AppendKey(append(kb, 1))
+		kb = cc.ListUnitPrice.AppendKey(append(kb, 1))
+		kb = appendOptMoney(append(kb, 1), cc.Monthly)
+		kb = appendBools(kb, cc.UsageBased)
+	}
 	c.mu.Lock()
-	t, ok := c.shared[key]
+	t, ok := c.shared[string(kb)]
 	c.mu.Unlock()
+	key := string(kb)
 	if ok {
 		return t
 	}
@@ -169,18 +180,22 @@ func (c *costIndex) resourceCost(address string) *ast.Term {
 	return t
 }
 
-func optQuantity(q *costgate.Quantity) string {
-	if q == nil {
-		return "-"
+func appendBools(b []byte, vs ...bool) []byte {
+	for _, v := range vs {
+		if v {
+			b = append(b, 't')
+		} else {
+			b = append(b, 'f')
+		}
 	}
-	return q.String()
+	return b
 }
 
-func optString(m *costgate.Money) string {
+func appendOptMoney(b []byte, m *costgate.Money) []byte {
 	if m == nil {
-		return "-"
+		return append(b, '-', 0)
 	}
-	return m.String()
+	return append(strconv.AppendInt(b, int64(*m), 10), 0)
 }
 
 // totals is input.cost.

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/costgate/costgate"
@@ -182,23 +184,48 @@ func (e *Estimator) Estimate(ctx context.Context, resources []costgate.PlannedRe
 	if e.opts.Calibration != nil {
 		out.Calibration = e.opts.Calibration.String()
 	}
-	env := &Env{Pricer: NewPricer(e.cat), Plan: NewPlanIndex(resources), Now: e.opts.Now()}
-	var before, after, lBefore, lAfter costgate.Sum
-	for i := range resources {
-		if i%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	plan, now := NewPlanIndex(resources), e.opts.Now()
+	// Resources are estimated independently (the plan index is read-only,
+	// the catalog's cache is safe for concurrent use): on every core, in
+	// chunks, each worker with an Env of its own.
+	errs := make([]error, len(resources))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(resources)/256))
+	chunk := (len(resources) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(resources); lo += chunk {
+		hi := min(lo+chunk, len(resources))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			env := &Env{Pricer: NewPricer(e.cat), Plan: plan, Now: now}
+			for i := lo; i < hi; i++ {
+				if (i-lo)%256 == 0 {
+					if err := ctx.Err(); err != nil {
+						errs[i] = err
+						return
+					}
+				}
+				re, err := e.resource(ctx, env, &resources[i])
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				out.Resources[i] = re
 			}
-		}
-		r := &resources[i]
-		re, err := e.resource(ctx, env, r)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		out.Resources[i] = re
+	}
+	var before, after, lBefore, lAfter costgate.Sum
+	for i := range out.Resources {
+		re := &out.Resources[i]
 		if !re.Priced {
 			if !re.Free {
-				out.Unpriced = append(out.Unpriced, r.Address)
+				out.Unpriced = append(out.Unpriced, resources[i].Address)
 			}
 			continue
 		}
