@@ -57,6 +57,51 @@ func (p *Plan) ChangeValues(i int) (ChangeValues, error) {
 	return lv.vals[i], lv.errs[i]
 }
 
+// ChangeMembers returns the before, after and after_unknown objects of
+// resource_changes[i] split into their top-level members, each left as
+// the json.RawMessage of its value (a slice of the plan's own bytes): a
+// reader that looks at a few attributes decodes only those. A side that
+// is null or not an object is nil.
+func (p *Plan) ChangeMembers(i int) (before, after, afterUnknown map[string]any, err error) {
+	lv := p.values
+	if lv == nil || i < 0 || i >= len(lv.raw) {
+		return nil, nil, nil, fmt.Errorf("plan %s: no resource change %d", p.Name, i)
+	}
+	r := lv.raw[i]
+	d := jsonDecoder{intern: make(map[string]string, 32)}
+	if before, err = rawMembers(&d, r.before); err == nil {
+		if after, err = rawMembers(&d, r.after); err == nil {
+			afterUnknown, err = rawMembers(&d, r.afterUnknown)
+		}
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("plan %s: resource_changes[%d] values: %w", p.Name, i, err)
+	}
+	return before, after, afterUnknown, nil
+}
+
+// rawMembers splits a raw JSON object into its members' raw values.
+func rawMembers(d *jsonDecoder, b json.RawMessage) (map[string]any, error) {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 || b[0] != '{' {
+		return nil, nil
+	}
+	d.data, d.pos, d.depth = b, 0, 0
+	out := make(map[string]any, 16)
+	err := d.members("value", func(key string) error {
+		start := d.pos
+		if err := d.skip(); err != nil {
+			return err
+		}
+		out[key] = json.RawMessage(d.data[start:d.pos])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func decodeRaw(b json.RawMessage) (any, error) {
 	if len(b) == 0 {
 		return nil, nil

@@ -46,12 +46,27 @@ type Registry struct {
 	free         map[string]bool
 	freePrefixes []string
 	related      map[string]bool
+	referring    map[string]bool
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{types: map[string]TypeFunc{}, free: map[string]bool{}, related: map[string]bool{}}
+	return &Registry{types: map[string]TypeFunc{}, free: map[string]bool{}, related: map[string]bool{}, referring: map[string]bool{}}
 }
+
+// Referring marks the types whose configuration references the
+// estimators follow (PlanIndex.Referenced from them, or Referrers of
+// them): an autoscaling group's launch_template, an autoscaling
+// target's resource. ParsePlanConfig collects references for these
+// types only.
+func (r *Registry) Referring(types ...string) {
+	for _, t := range types {
+		r.referring[t] = true
+	}
+}
+
+// FollowsReferences reports whether typ was marked Referring.
+func (r *Registry) FollowsReferences(typ string) bool { return r.referring[typ] }
 
 // Related marks free types whose plan values other estimators read (a
 // launch template, for its autoscaling group).
@@ -265,8 +280,9 @@ func (e *Estimator) resource(ctx context.Context, env *Env, r *costgate.PlannedR
 	re := costgate.ResourceEstimate{Address: r.Address, Type: r.Type, Action: r.Action, Components: []costgate.CostComponent{}}
 	if r.Mode == "data" || r.Action == costgate.ActionRead || e.opts.Registry.IsFree(r.Type) {
 		re.Priced, re.Free = true, true
-		re.MonthlyBefore, re.MonthlyAfter, re.MonthlyDelta = zero(), zero(), zero()
-		re.ListMonthlyBefore, re.ListMonthlyAfter, re.ListMonthlyDelta = zero(), zero(), zero()
+		z := new([6]costgate.Money) // one allocation for the six zeros
+		re.MonthlyBefore, re.MonthlyAfter, re.MonthlyDelta = &z[0], &z[1], &z[2]
+		re.ListMonthlyBefore, re.ListMonthlyAfter, re.ListMonthlyDelta = &z[3], &z[4], &z[5]
 		return re, nil
 	}
 	fn, ok := e.opts.Registry.types[r.Type]

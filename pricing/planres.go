@@ -16,6 +16,7 @@ type PlanConfig struct {
 	providers map[string]providerConf
 	refs      map[string]map[string][]string // config address -> attribute -> referenced config addresses
 	vars      map[string]any
+	referring func(typ string) bool
 }
 
 type providerConf struct {
@@ -27,7 +28,15 @@ type providerConf struct {
 // gives an empty config). variables are the plan's root variable values,
 // used when a provider's region is a root variable.
 func ParsePlanConfig(configuration []byte, variables map[string]any) (*PlanConfig, error) {
-	c := &PlanConfig{providers: map[string]providerConf{}, refs: map[string]map[string][]string{}, vars: variables}
+	return ParsePlanConfigFor(configuration, variables, nil)
+}
+
+// ParsePlanConfigFor is ParsePlanConfig collecting references only from
+// resources whose type referring accepts (nil: every type); on a large
+// plan most resources refer to others the estimators never follow, and
+// decoding their expressions is most of the work.
+func ParsePlanConfigFor(configuration []byte, variables map[string]any, referring func(typ string) bool) (*PlanConfig, error) {
+	c := &PlanConfig{providers: map[string]providerConf{}, refs: map[string]map[string][]string{}, vars: variables, referring: referring}
 	if len(bytes.TrimSpace(configuration)) == 0 || string(bytes.TrimSpace(configuration)) == "null" {
 		return c, nil
 	}
@@ -61,9 +70,12 @@ func ParsePlanConfig(configuration []byte, variables map[string]any) (*PlanConfi
 
 type cfgModule struct {
 	Resources []struct {
-		Address     string                     `json:"address"`
-		Mode        string                     `json:"mode"`
-		Expressions map[string]json.RawMessage `json:"expressions"`
+		Address string `json:"address"`
+		Mode    string `json:"mode"`
+		Type    string `json:"type"`
+		// Expressions stay raw until a resource's type is known to be
+		// one whose references are followed.
+		Expressions json.RawMessage `json:"expressions"`
 	} `json:"resources"`
 	ModuleCalls map[string]struct {
 		Module *cfgModule `json:"module"`
@@ -75,11 +87,18 @@ func (c *PlanConfig) walk(m *cfgModule, prefix string) {
 		return
 	}
 	for _, r := range m.Resources {
-		if r.Mode == "data" || len(r.Expressions) == 0 {
+		if r.Mode == "data" || len(r.Expressions) == 0 || (c.referring != nil && !c.referring(r.Type)) {
+			continue
+		}
+		if !bytes.Contains(r.Expressions, refsKey) {
+			continue
+		}
+		var exprs map[string]json.RawMessage
+		if json.Unmarshal(r.Expressions, &exprs) != nil {
 			continue
 		}
 		addr := joinAddr(prefix, r.Address)
-		for attr, raw := range r.Expressions {
+		for attr, raw := range exprs {
 			var refs []string
 			collectRefs(raw, func(ref string) {
 				if t := resourceRef(ref); t != "" {

@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -39,7 +40,7 @@ func (s Side) IsUnknown(attr string) bool {
 		return false
 	}
 	v, ok := s.Unknown[attr]
-	return ok && v == true
+	return ok && Value(v) == true
 }
 
 // Str returns a string attribute and whether it is set (known, non-null
@@ -59,17 +60,17 @@ func (s Side) Int(attr string) (int64, bool) { return num(s.Values[attr]) }
 
 // Bool returns a boolean attribute and whether it is set.
 func (s Side) Bool(attr string) (bool, bool) {
-	b, ok := s.Values[attr].(bool)
+	b, ok := Value(s.Values[attr]).(bool)
 	return b, ok
 }
 
 // Blocks returns a nested block list (Terraform encodes a block as a
 // list of objects) with the matching after_unknown entries.
 func (s Side) Blocks(attr string) []Side {
-	list, _ := s.Values[attr].([]any)
+	list, _ := Value(s.Values[attr]).([]any)
 	var ulist []any
 	if s.Unknown != nil {
-		ulist, _ = s.Unknown[attr].([]any)
+		ulist, _ = Value(s.Unknown[attr]).([]any)
 	}
 	out := make([]Side, 0, len(list))
 	for i, e := range list {
@@ -97,7 +98,7 @@ func (s Side) Block(attr string) (Side, bool) {
 
 // Strings returns a list of strings attribute.
 func (s Side) Strings(attr string) []string {
-	list, _ := s.Values[attr].([]any)
+	list, _ := Value(s.Values[attr]).([]any)
 	out := make([]string, 0, len(list))
 	for _, e := range list {
 		if v, ok := str(e); ok {
@@ -123,8 +124,30 @@ func (s Side) missing(attr string) error {
 	return Unpriced("%s is not set", attr)
 }
 
+// Value resolves a plan value: the plan reader may leave an attribute's
+// value undecoded (a json.RawMessage of the plan's bytes) until an
+// estimator reads it; Value decodes it (numbers as json.Number, objects as
+// map[string]any, lists as []any). Other values are returned as they are.
+func Value(v any) any {
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		return v
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var out any
+	if dec.Decode(&out) != nil {
+		return nil
+	}
+	return out
+}
+
+// StringValue returns a plan value as a string when it is one (or a
+// number or boolean) and non-empty.
+func StringValue(v any) (string, bool) { return str(v) }
+
 func str(v any) (string, bool) {
-	switch x := v.(type) {
+	switch x := Value(v).(type) {
 	case string:
 		return x, x != ""
 	case json.Number:
@@ -136,7 +159,7 @@ func str(v any) (string, bool) {
 }
 
 func num(v any) (int64, bool) {
-	switch x := v.(type) {
+	switch x := Value(v).(type) {
 	case json.Number:
 		if n, err := x.Int64(); err == nil {
 			return n, true
@@ -164,7 +187,7 @@ func num(v any) (int64, bool) {
 func (s Side) Decimal(attr string) (costgate.Rate, bool) { return decimal(s.Values[attr]) }
 
 func decimal(v any) (costgate.Rate, bool) {
-	switch x := v.(type) {
+	switch x := Value(v).(type) {
 	case json.Number:
 		r, err := costgate.ParseRate(x.String())
 		return r, err == nil

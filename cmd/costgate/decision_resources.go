@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/pricing"
 )
 
 // idAttributes are the plan attributes that name a cloud resource the way
@@ -77,7 +78,7 @@ func knownIDs(p *costgate.PlannedResource) []string {
 		for _, side := range sides {
 			// An after value known only at apply is null in the plan (and
 			// marked in after_unknown), so a string here is known.
-			s, _ := side[key].(string)
+			s, _ := pricing.Value(side[key]).(string)
 			if s == "" || slices.Contains(ids, s) {
 				continue
 			}

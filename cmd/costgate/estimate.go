@@ -210,6 +210,12 @@ func newEstimator(ctx context.Context, cfg *loadedConfig, p *estimateParams, now
 // decoded; the others (free types, data sources) keep only their
 // address, type and action, which is all the estimators read of them.
 func plannedResources(in *gate.Input, needValues func(*gate.Resource) bool) ([]costgate.PlannedResource, error) {
+	return plannedResourcesFor(in, needValues, estimators.Registry().FollowsReferences)
+}
+
+// plannedResourcesFor is plannedResources collecting configuration
+// references from the types referring accepts (nil: every type).
+func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, referring func(string) bool) ([]costgate.PlannedResource, error) {
 	var cfgRaw []byte
 	switch c := in.Plan.Raw["configuration"].(type) {
 	case json.RawMessage:
@@ -237,7 +243,7 @@ func plannedResources(in *gate.Input, needValues func(*gate.Resource) bool) ([]c
 	}
 	pcc := make(chan parsed, 1)
 	go func() {
-		pc, err := pricing.ParsePlanConfig(cfgRaw, vars)
+		pc, err := pricing.ParsePlanConfigFor(cfgRaw, vars, referring)
 		pcc <- parsed{pc, err}
 	}()
 	out := make([]costgate.PlannedResource, len(in.Resources))
@@ -256,6 +262,9 @@ func plannedResources(in *gate.Input, needValues func(*gate.Resource) bool) ([]c
 				pr := &out[i]
 				pr.Address, pr.Module, pr.Type, pr.Name, pr.Mode = r.Address, r.Module, r.Type, r.Name, r.Mode
 				pr.ProviderName, pr.Action = r.Provider, r.Action
+				if needValues != nil && !needValues(r) {
+					continue // free: the estimators read neither its values nor its tags
+				}
 				if len(r.Tags) > 0 {
 					pr.Tags = make(map[string]string, len(r.Tags))
 					for k, v := range r.Tags {
@@ -264,18 +273,15 @@ func plannedResources(in *gate.Input, needValues func(*gate.Resource) bool) ([]c
 						}
 					}
 				}
-				if needValues != nil && !needValues(r) {
-					continue // free: the estimators never read its values
-				}
 				need[i] = true
-				cv, err := in.Plan.ChangeValues(i)
-				if err != nil {
+				// Attribute values stay raw until an estimator reads
+				// one (pricing.Value decodes it): estimators look at a
+				// few attributes of resources that have dozens.
+				var err error
+				if pr.Before, pr.After, pr.AfterUnknown, err = in.Plan.ChangeMembers(i); err != nil {
 					errs[i] = err
 					continue
 				}
-				pr.Before, _ = cv.Before.(map[string]any)
-				pr.After, _ = cv.After.(map[string]any)
-				pr.AfterUnknown, _ = cv.AfterUnknown.(map[string]any)
 			}
 		}()
 	}

@@ -35,6 +35,10 @@ func Register(r *pricing.Registry) {
 	r.Register("aws_cloudwatch_log_group", logGroupSide)
 	r.Free(FreeTypes...)
 	r.Related("aws_launch_template", "aws_launch_configuration", "aws_appautoscaling_target")
+	// Whose configuration references the estimators follow: launch
+	// templates and configurations (findLaunchTemplate,
+	// findLaunchConfiguration) and DynamoDB tables' autoscaling targets.
+	r.Referring("aws_autoscaling_group", "aws_eks_node_group", "aws_appautoscaling_target")
 }
 
 // FreeTypes cost nothing by themselves (their cost, if any, is billed

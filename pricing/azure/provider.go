@@ -22,6 +22,7 @@ func Register(r *pricing.Registry) {
 	r.Register("azurerm_public_ip", publicIPSide)
 	r.Register("azurerm_express_route_gateway", expressRouteGatewaySide)
 	r.Register("azurerm_express_route_connection", expressRouteConnectionSide)
+	r.Referring("azurerm_express_route_connection") // its gateway, for the region
 	r.Free(FreeTypes...)
 }
 

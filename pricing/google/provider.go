@@ -20,6 +20,7 @@ func Register(r *pricing.Registry) {
 	r.Register("google_sql_database_instance", sqlInstanceSide)
 	r.Register("google_container_cluster", containerClusterSide)
 	r.Register("google_container_node_pool", nodePoolSide)
+	r.Referring("google_container_node_pool") // its cluster, for the region
 	r.Free(FreeTypes...)
 }
 
