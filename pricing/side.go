@@ -125,13 +125,39 @@ func (s Side) missing(attr string) error {
 }
 
 // Value resolves a plan value: the plan reader may leave an attribute's
-// value undecoded (a json.RawMessage of the plan's bytes) until an
-// estimator reads it; Value decodes it (numbers as json.Number, objects as
-// map[string]any, lists as []any). Other values are returned as they are.
+// value undecoded (a json.RawMessage, or a pointer to one, of the plan's
+// bytes) until an estimator reads it; Value decodes it (numbers as
+// json.Number, objects as map[string]any, lists as []any). Other values
+// are returned as they are.
 func Value(v any) any {
-	raw, ok := v.(json.RawMessage)
-	if !ok {
+	var raw json.RawMessage
+	switch x := v.(type) {
+	case *json.RawMessage:
+		if x == nil {
+			return nil
+		}
+		raw = *x
+	case json.RawMessage:
+		raw = x
+	default:
 		return v
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil
+	}
+	// Scalars without escapes, the common case, need no decoder.
+	switch c := raw[0]; {
+	case c == '"' && len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0:
+		return string(raw[1 : len(raw)-1])
+	case c == 'n':
+		return nil
+	case c == 't':
+		return true
+	case c == 'f':
+		return false
+	case c == '-' || (c >= '0' && c <= '9'):
+		return json.Number(raw)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

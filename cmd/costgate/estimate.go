@@ -257,6 +257,7 @@ func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, r
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			mr := in.Plan.MemberReader()
 			for i := lo; i < hi; i++ {
 				r := &in.Resources[i]
 				pr := &out[i]
@@ -278,7 +279,7 @@ func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, r
 				// one (pricing.Value decodes it): estimators look at a
 				// few attributes of resources that have dozens.
 				var err error
-				if pr.Before, pr.After, pr.AfterUnknown, err = in.Plan.ChangeMembers(i); err != nil {
+				if pr.Before, pr.After, pr.AfterUnknown, err = mr.Read(i); err != nil {
 					errs[i] = err
 					continue
 				}
