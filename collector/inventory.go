@@ -88,8 +88,15 @@ func MergeInventory(source string, prev, rs []costgate.Resource, now time.Time) 
 		seen[k] = true
 		out = append(out, r)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := &out[i], &out[j]
+	SortResources(out)
+	return out
+}
+
+// SortResources orders an inventory by account, type and id, the order
+// the store keeps and inventory sources hash.
+func SortResources(rs []costgate.Resource) {
+	sort.Slice(rs, func(i, j int) bool {
+		a, b := &rs[i], &rs[j]
 		if a.AccountID != b.AccountID {
 			return a.AccountID < b.AccountID
 		}
@@ -98,5 +105,4 @@ func MergeInventory(source string, prev, rs []costgate.Resource, now time.Time) 
 		}
 		return a.ID < b.ID
 	})
-	return out
 }

@@ -329,16 +329,7 @@ func mapResources(regions []string, lists [][]types.ResourceTagMapping, log *slo
 	if bad > 0 {
 		log.Warn("ARNs not of the form arn:partition:service:region:account:resource; kept with no type", "resources", bad)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := &out[i], &out[j]
-		if a.AccountID != b.AccountID {
-			return a.AccountID < b.AccountID
-		}
-		if a.Type != b.Type {
-			return a.Type < b.Type
-		}
-		return a.ID < b.ID
-	})
+	collector.SortResources(out)
 	return out
 }
 
