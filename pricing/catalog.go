@@ -3,6 +3,7 @@ package pricing
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -65,17 +66,24 @@ type Query struct {
 }
 
 func (q Query) key() string {
-	var b strings.Builder
-	b.WriteString(q.Provider + "|" + q.Service + "|" + q.Region + "|" + q.Unit + "|")
-	keys := make([]string, 0, len(q.Attrs))
-	for k := range q.Attrs {
+	// A lookup builds the key of its query every time (the cache is keyed
+	// by it): two allocations, attributes in sorted order.
+	var kbuf [8]string
+	keys := kbuf[:0]
+	n := len(q.Provider) + len(q.Service) + len(q.Region) + len(q.Unit) + 4
+	for k, v := range q.Attrs {
 		keys = append(keys, k)
+		n += len(k) + len(v) + 2
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
+	b := make([]byte, 0, n)
+	for _, part := range [...]string{q.Provider, q.Service, q.Region, q.Unit} {
+		b = append(append(b, part...), '|')
+	}
 	for _, k := range keys {
-		b.WriteString(k + "=" + q.Attrs[k] + ";")
+		b = append(append(append(append(b, k...), '='), q.Attrs[k]...), ';')
 	}
-	return b.String()
+	return string(b)
 }
 
 func (q Query) String() string {
