@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -123,19 +124,26 @@ func (s *Server) handleAdmission(w http.ResponseWriter, r *http.Request) {
 		// request.kind; the object says what it is.
 		req.Kind = kindOfObject(req.Object)
 	}
-	resp := s.admit(r, req)
+	resp, err := s.admit(r, req)
+	if err != nil {
+		if errors.Is(err, errBusy) {
+			s.limit.busy(w)
+		}
+		return // or the API server gave up on the request
+	}
 	writeJSON(w, http.StatusOK, admissionReply{APIVersion: review.APIVersion, Kind: "AdmissionReview", Response: resp})
 }
 
-// admit judges one request.
-func (s *Server) admit(r *http.Request, req *admissionRequest) admissionResponse {
+// admit judges one request. An error means no verdict: no evaluation
+// slot freed in time, or the request went away.
+func (s *Server) admit(r *http.Request, req *admissionRequest) (admissionResponse, error) {
 	allow := admissionResponse{UID: req.UID, Allowed: true}
 	key := kindKey{req.Kind.Group, req.Kind.Kind}
 	if !supportedKinds[key] || req.SubResource != "" {
-		return allow // not a kind costgate judges
+		return allow, nil // not a kind costgate judges
 	}
 	if req.Operation != "CREATE" && req.Operation != "UPDATE" {
-		return allow // deletes and connects only lower cost
+		return allow, nil // deletes and connects only lower cost
 	}
 	snap := s.opts.Policies.Current()
 	k := snap.Kubernetes
@@ -146,13 +154,21 @@ func (s *Server) admit(r *http.Request, req *admissionRequest) admissionResponse
 		msg := truncate("costgate: cannot judge "+req.Kind.Kind+": "+err.Error(), maxDenyMessage)
 		if k.Audit {
 			allow.Warnings = []string{oneLineWarning("[audit] " + msg)}
-			return allow
+			return allow, nil
 		}
-		return admissionResponse{UID: req.UID, Allowed: false, Status: &admissionStatus{Code: http.StatusBadRequest, Message: msg}}
+		return admissionResponse{UID: req.UID, Allowed: false, Status: &admissionStatus{Code: http.StatusBadRequest, Message: msg}}, nil
 	}
 	if input == nil {
-		return allow // e.g. a Service that is not a LoadBalancer
+		return allow, nil // e.g. a Service that is not a LoadBalancer
 	}
+	release, err := s.limit.acquire(r.Context(), s.metrics)
+	if err != nil {
+		// Not a verdict: the handler answers HTTP 503 and the API server
+		// applies the webhook's failurePolicy, as for a timeout.
+		s.metrics.decisions.WithLabelValues(SurfaceAdmission, "error").Inc()
+		return admissionResponse{}, err
+	}
+	defer release()
 	sum := sha256.Sum256(req.Object)
 	d, err := snap.Engine.EvaluateValue(r.Context(), input, gate.EvalMeta{
 		Name: fmt.Sprintf("%s %s", req.Kind.Kind, dctx["object"]), InputSHA256: hex.EncodeToString(sum[:]),
@@ -161,7 +177,7 @@ func (s *Server) admit(r *http.Request, req *admissionRequest) admissionResponse
 	if err != nil {
 		s.metrics.decisions.WithLabelValues(SurfaceAdmission, "error").Inc()
 		s.log.Error("evaluate admission", "err", err)
-		return admissionResponse{UID: req.UID, Allowed: false, Status: &admissionStatus{Code: http.StatusInternalServerError, Message: "costgate: policy evaluation failed (logged)"}}
+		return admissionResponse{UID: req.UID, Allowed: false, Status: &admissionStatus{Code: http.StatusInternalServerError, Message: "costgate: policy evaluation failed (logged)"}}, nil
 	}
 	if req.DryRun != nil && *req.DryRun {
 		// Dry runs are judged the same but leave no trace: the webhook
@@ -170,7 +186,7 @@ func (s *Server) admit(r *http.Request, req *admissionRequest) admissionResponse
 	} else {
 		s.recordDecision(r.Context(), SurfaceAdmission, dctx, d, "", nil)
 	}
-	return admissionVerdict(req.UID, d, k.Audit, dctx["object"])
+	return admissionVerdict(req.UID, d, k.Audit, dctx["object"]), nil
 }
 
 // kindOfObject reads apiVersion and kind from the object itself.

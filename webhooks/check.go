@@ -69,6 +69,14 @@ func (s *Server) handleCheck(w http.ResponseWriter, r *http.Request) {
 		s.bodyError(w, err)
 		return
 	}
+	release, err := s.limit.acquire(r.Context(), s.metrics)
+	if err != nil {
+		if errors.Is(err, errBusy) {
+			s.limit.busy(w)
+		}
+		return // or the client went away
+	}
+	defer release()
 	snap := s.opts.Policies.Current()
 	start := time.Now()
 	plan, err := gate.ParsePlan(data, "request body")

@@ -17,6 +17,8 @@ type metrics struct {
 	reloads          *prometheus.CounterVec // result
 	costQuerySeconds prometheus.Histogram
 	runTasksInFlight prometheus.Gauge
+	evalWaiting      prometheus.Gauge
+	evalRefused      prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -50,6 +52,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "costgate_cost_query_duration_seconds", Help: "Latency of cost store queries (GET /v1/cost).",
 			Buckets: prometheus.DefBuckets,
 		}),
+		evalWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "costgate_evaluations_waiting", Help: "Requests waiting for an evaluation slot (server.max_concurrent_evaluations).",
+		}),
+		evalRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "costgate_evaluations_refused_total", Help: "Requests answered 503 because no evaluation slot freed within server.queue_timeout.",
+		}),
 		runTasksInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "costgate_runtasks_in_flight", Help: "Run tasks accepted and not yet reported back.",
 		}),
@@ -65,7 +73,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.reloads.WithLabelValues("ok")
 	m.reloads.WithLabelValues("rejected")
 	reg.MustRegister(m.decisions, m.evalSeconds, m.requests, m.callbackFailures, m.callbacks, m.decisionLogErrs,
-		m.panics, m.reloads, m.costQuerySeconds, m.runTasksInFlight,
+		m.panics, m.reloads, m.costQuerySeconds, m.runTasksInFlight, m.evalWaiting, m.evalRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -341,6 +341,13 @@ func (s *Server) judgeRunTaskPlan(ctx context.Context, p *runTaskRequest) (*cost
 	if err != nil {
 		return nil, "", nil, err
 	}
+	// A run task waits its turn for as long as its own deadline allows:
+	// HCP Terraform has already been told the task is running.
+	release, err := s.limit.acquireUntil(ctx, s.metrics)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("wait for an evaluation slot: %w", err)
+	}
+	defer release()
 	snap := s.opts.Policies.Current()
 	start := time.Now()
 	plan, err := gate.ParsePlan(data, "plan of "+orNone(p.RunID))

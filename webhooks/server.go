@@ -54,6 +54,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for decision times; nil means time.Now.
 	Now func() time.Time
+	// MaxConcurrent bounds the evaluations (plan parsing, estimation,
+	// policy evaluation) running at once; more wait their turn in arrival
+	// order. 0: twice GOMAXPROCS.
+	MaxConcurrent int
+	// QueueTimeout is how long a request waits for its turn before a 503
+	// (0: DefaultQueueTimeout).
+	QueueTimeout time.Duration
 }
 
 // ReadyCheck is one dependency /readyz checks.
@@ -81,6 +88,7 @@ type Server struct {
 	maxBody  int64
 	now      func() time.Time
 	mux      *http.ServeMux
+	limit    *limiter
 
 	// Run tasks outlive their request: they run under bg and are
 	// counted in tasks so Shutdown can wait for them.
@@ -116,6 +124,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.opts.RunTask = opts.RunTask.withDefaults()
 	s.metrics = newMetrics(s.registry)
+	s.limit = newLimiter(opts.MaxConcurrent, opts.QueueTimeout)
 	opts.Policies.addOnReload(func(err error) {
 		if err != nil {
 			s.metrics.reloads.WithLabelValues("rejected").Inc()

@@ -29,6 +29,12 @@ type ServerConfig struct {
 	AllowUnauthenticated bool `json:"allow_unauthenticated,omitempty"`
 	// MaxBodyMiB bounds request bodies, plans included (default 64).
 	MaxBodyMiB int64 `json:"max_body_mib,omitempty"`
+	// MaxConcurrentEvaluations bounds the plans and admission requests
+	// judged at once; more wait their turn (default: twice the cores).
+	MaxConcurrentEvaluations int `json:"max_concurrent_evaluations,omitempty"`
+	// QueueTimeout is how long a request waits for its turn before a
+	// 503 with Retry-After (default 10s).
+	QueueTimeout string `json:"queue_timeout,omitempty"`
 	// Timeouts, as Go durations ("30s", "2m").
 	ReadTimeout     string `json:"read_timeout,omitempty"`     // default 60s
 	WriteTimeout    string `json:"write_timeout,omitempty"`    // default 60s
@@ -149,7 +155,9 @@ type serverSettings struct {
 	certFile, keyFile           string
 	tokens                      []webhooks.Secret
 	maxBody                     int64
+	maxConcurrent               int
 	read, write, idle, shutdown time.Duration
+	queueTimeout                time.Duration
 	watch                       bool
 	runTask                     webhooks.RunTaskOptions
 	decisionLogDSN              string
@@ -194,6 +202,10 @@ func validateServerConfig(cfg *loadedConfig) (*serverSettings, error) {
 		}
 	}
 	s.certFile, s.keyFile = c.TLS.Cert, c.TLS.Key
+	if c.MaxConcurrentEvaluations < 0 {
+		return nil, bad("server.max_concurrent_evaluations", "must be positive (leave it out for twice the cores)")
+	}
+	s.maxConcurrent = c.MaxConcurrentEvaluations
 	if c.MaxBodyMiB < 0 {
 		return nil, bad("server.max_body_mib", "must be positive")
 	} else if c.MaxBodyMiB > 0 {
@@ -208,6 +220,7 @@ func validateServerConfig(cfg *loadedConfig) (*serverSettings, error) {
 		{"server.write_timeout", c.WriteTimeout, defaultWriteTimeout, &s.write},
 		{"server.idle_timeout", c.IdleTimeout, defaultIdleTimeout, &s.idle},
 		{"server.shutdown_timeout", c.ShutdownTimeout, defaultShutdownTimeout, &s.shutdown},
+		{"server.queue_timeout", c.QueueTimeout, webhooks.DefaultQueueTimeout, &s.queueTimeout},
 		{"server.runtasks.progress_interval", c.RunTasks.ProgressInterval, 30 * time.Second, &s.runTask.ProgressInterval},
 	}
 	for _, d := range durations {

@@ -302,6 +302,8 @@ func TestServeConfigErrors(t *testing.T) {
 		"half tls":              {"server: {tls: {cert: x.pem}}", "server.tls"},
 		"missing cert":          {"server: {tls: {cert: /nope.pem, key: /nope.key}}", "server.tls.cert"},
 		"bad timeout":           {"server: {read_timeout: soon}", "server.read_timeout"},
+		"bad queue timeout":     {"server: {queue_timeout: later}", "server.queue_timeout"},
+		"negative concurrency":  {"server: {max_concurrent_evaluations: -1}", "server.max_concurrent_evaluations"},
 		"short hmac":            {"server: {runtasks: {hmac_key: abc}}", "server.runtasks.hmac_key"},
 		"bad price":             {"kubernetes: {prices: {cpu_hour: cheap}}", "kubernetes.prices.cpu_hour"},
 		"negative budget":       {"kubernetes: {namespace_budgets: {a: -5}}", "kubernetes.namespace_budgets.a"},
