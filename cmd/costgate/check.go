@@ -193,7 +193,10 @@ func (emptyReader) Query(context.Context, costgate.CostQuery) (*costgate.CostRes
 // estimatePlan prices the plan's resources with the catalog, usage file
 // and calibration the config names. It also returns the per-resource
 // estimates the decision log keeps (estimatedResources).
-func estimatePlan(ctx context.Context, cfg *loadedConfig, ep *estimateParams, in *gate.Input) (*costgate.PlanEstimate, []costgate.EstimatedResource, error) {
+// estimatePlan prices in's plan; with keep it also returns the
+// per-resource estimates a decision log records (nil otherwise, to spare
+// the work when nothing is logged).
+func estimatePlan(ctx context.Context, cfg *loadedConfig, ep *estimateParams, in *gate.Input, keep bool) (*costgate.PlanEstimate, []costgate.EstimatedResource, error) {
 	est, closeFn, err := newEstimator(ctx, cfg, ep, time.Now().UTC())
 	if err != nil {
 		return nil, nil, err
@@ -209,6 +212,9 @@ func estimatePlan(ctx context.Context, cfg *loadedConfig, ep *estimateParams, in
 	pe, err := est.Estimate(ctx, resources)
 	if err != nil {
 		return nil, nil, fmt.Errorf("estimate %s: %w", in.Plan.Name, err)
+	}
+	if !keep {
+		return pe, nil, nil
 	}
 	return pe, estimatedResources(resources, pe), nil
 }
@@ -271,7 +277,7 @@ func runCheck(ctx context.Context, a *app, p *checkParams) error {
 		estimates []costgate.EstimatedResource
 	)
 	if !p.noCost {
-		if est, estimates, err = estimatePlan(ctx, c.cfg, &p.est, in); err != nil {
+		if est, estimates, err = estimatePlan(ctx, c.cfg, &p.est, in, p.log); err != nil {
 			return err
 		}
 		in.AttachEstimate(est, c.cfg.Cost.TeamTag, c.cfg.Cost.EnvTag)

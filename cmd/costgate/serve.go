@@ -158,7 +158,7 @@ func snapshotLoader(a *app, p *serveParams, log *slog.Logger) webhooks.Loader {
 		// Plans are priced exactly as `costgate check` prices them, so the
 		// cost rules find the same on every surface.
 		price := func(ctx context.Context, in *gate.Input) ([]costgate.EstimatedResource, error) {
-			est, estimates, err := estimatePlan(ctx, cfg, &estimateParams{}, in)
+			est, estimates, err := estimatePlan(ctx, cfg, &estimateParams{}, in, !cfg.DecisionLog.Disabled)
 			if err != nil {
 				return nil, err
 			}
