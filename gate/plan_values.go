@@ -74,11 +74,19 @@ type MemberReader struct {
 	p    *Plan
 	d    jsonDecoder
 	slab []json.RawMessage
+	keys map[string]bool // ReadOnly's members; nil: all
 }
 
 // MemberReader returns a reader of p's changes.
 func (p *Plan) MemberReader() *MemberReader {
 	return &MemberReader{p: p, d: jsonDecoder{intern: make(map[string]string, 256)}}
+}
+
+// ReadOnly is Read keeping only the members named in keys.
+func (mr *MemberReader) ReadOnly(i int, keys map[string]bool) (before, after, afterUnknown map[string]any, err error) {
+	mr.keys = keys
+	defer func() { mr.keys = nil }()
+	return mr.Read(i)
 }
 
 // Read is ChangeMembers(i).
@@ -116,6 +124,9 @@ func (mr *MemberReader) members(b json.RawMessage) (map[string]any, error) {
 		if err := d.skip(); err != nil {
 			return err
 		}
+		if mr.keys != nil && !mr.keys[key] {
+			return nil
+		}
 		if len(mr.slab) == cap(mr.slab) {
 			mr.slab = make([]json.RawMessage, 0, 512)
 		}
@@ -127,6 +138,27 @@ func (mr *MemberReader) members(b json.RawMessage) (map[string]any, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// RawMembers splits a JSON object into its members' raw values (slices
+// of b), skipping over the values without decoding them; a document that
+// is not an object gives nil.
+func RawMembers(b []byte) (map[string]json.RawMessage, error) {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 || b[0] != '{' {
+		return nil, nil
+	}
+	d := &jsonDecoder{data: b, intern: make(map[string]string, 8)}
+	out := map[string]json.RawMessage{}
+	err := d.members("value", func(key string) error {
+		start := d.pos
+		if err := d.skip(); err != nil {
+			return err
+		}
+		out[key] = json.RawMessage(b[start:d.pos])
+		return nil
+	})
+	return out, err
 }
 
 func decodeRaw(b json.RawMessage) (any, error) {

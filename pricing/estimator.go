@@ -47,12 +47,32 @@ type Registry struct {
 	freePrefixes []string
 	related      map[string]bool
 	referring    map[string]bool
+	valueless    map[string]bool
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{types: map[string]TypeFunc{}, free: map[string]bool{}, related: map[string]bool{}, referring: map[string]bool{}}
+	return &Registry{types: map[string]TypeFunc{}, free: map[string]bool{}, related: map[string]bool{}, referring: map[string]bool{}, valueless: map[string]bool{}}
 }
+
+// ValuesUnread marks types whose estimators read none of their plan
+// values (usage-based ones priced from a usage file or history): a plan
+// reader gives them only IdentityAttributes, which the region, account
+// and id of a resource come from.
+func (r *Registry) ValuesUnread(types ...string) {
+	for _, t := range types {
+		r.valueless[t] = true
+	}
+}
+
+// ReadsValues reports whether the estimators read typ's plan values
+// beyond IdentityAttributes.
+func (r *Registry) ReadsValues(typ string) bool { return !r.valueless[typ] }
+
+// IdentityAttributes are the plan attributes ResourceRegion and
+// ResourceAccount read, and the ids a decision log keeps (arn, id,
+// self_link).
+var IdentityAttributes = []string{"region", "availability_zone", "location", "zone", "arn", "id", "project", "self_link"}
 
 // Referring marks the types whose configuration references the
 // estimators follow (PlanIndex.Referenced from them, or Referrers of

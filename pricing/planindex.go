@@ -2,6 +2,7 @@ package pricing
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/costgate/costgate"
 )
@@ -11,7 +12,10 @@ import (
 // DynamoDB table. Resources are found by configuration reference (the
 // way Terraform wires them) or by name.
 type PlanIndex struct {
-	all       []*costgate.PlannedResource
+	resources []costgate.PlannedResource
+	// The maps are built on the first lookup: most plans have no
+	// resource whose estimator looks another up.
+	once      sync.Once
 	byAddr    map[string]*costgate.PlannedResource
 	byConfig  map[string][]*costgate.PlannedResource // address without instance keys
 	byType    map[string][]*costgate.PlannedResource
@@ -23,37 +27,43 @@ type referrer struct {
 	res  *costgate.PlannedResource
 }
 
-// NewPlanIndex indexes resources (the slice is not copied).
+// NewPlanIndex indexes resources (the slice is not copied). It is safe
+// for concurrent use.
 func NewPlanIndex(resources []costgate.PlannedResource) *PlanIndex {
-	ix := &PlanIndex{
-		byAddr:    make(map[string]*costgate.PlannedResource, len(resources)),
-		byConfig:  make(map[string][]*costgate.PlannedResource, len(resources)),
-		byType:    map[string][]*costgate.PlannedResource{},
-		referrers: map[string][]referrer{},
-	}
-	for i := range resources {
-		r := &resources[i]
-		ix.all = append(ix.all, r)
-		ix.byAddr[r.Address] = r
-		ca := ConfigAddress(r.Address)
-		ix.byConfig[ca] = append(ix.byConfig[ca], r)
-		ix.byType[r.Type] = append(ix.byType[r.Type], r)
-		for attr, refs := range r.References {
-			for _, ref := range refs {
-				ix.referrers[ref] = append(ix.referrers[ref], referrer{attr, r})
+	return &PlanIndex{resources: resources}
+}
+
+func (ix *PlanIndex) build() *PlanIndex {
+	ix.once.Do(func() {
+		resources := ix.resources
+		ix.byAddr = make(map[string]*costgate.PlannedResource, len(resources))
+		ix.byConfig = make(map[string][]*costgate.PlannedResource, len(resources))
+		ix.byType = map[string][]*costgate.PlannedResource{}
+		ix.referrers = map[string][]referrer{}
+		for i := range resources {
+			r := &resources[i]
+			ix.byAddr[r.Address] = r
+			ca := ConfigAddress(r.Address)
+			ix.byConfig[ca] = append(ix.byConfig[ca], r)
+			ix.byType[r.Type] = append(ix.byType[r.Type], r)
+			for attr, refs := range r.References {
+				for _, ref := range refs {
+					ix.referrers[ref] = append(ix.referrers[ref], referrer{attr, r})
+				}
 			}
 		}
-	}
+	})
 	return ix
 }
 
 // Get returns the resource at address.
-func (ix *PlanIndex) Get(address string) *costgate.PlannedResource { return ix.byAddr[address] }
+func (ix *PlanIndex) Get(address string) *costgate.PlannedResource { return ix.build().byAddr[address] }
 
 // Referenced returns the resources of type typ that from's attribute attr
 // refers to in the configuration; of several instances (count,
 // for_each), those in from's own module instance come first.
 func (ix *PlanIndex) Referenced(from *costgate.PlannedResource, attr, typ string) []*costgate.PlannedResource {
+	ix.build()
 	var out []*costgate.PlannedResource
 	for _, ref := range from.References[attr] {
 		for _, r := range ix.byConfig[ref] {
@@ -68,6 +78,7 @@ func (ix *PlanIndex) Referenced(from *costgate.PlannedResource, attr, typ string
 // Referrers returns the resources of type typ whose configuration refers
 // to target, with the attribute that does.
 func (ix *PlanIndex) Referrers(target *costgate.PlannedResource, typ string) []*costgate.PlannedResource {
+	ix.build()
 	var out []*costgate.PlannedResource
 	for _, rf := range ix.referrers[ConfigAddress(target.Address)] {
 		if typ == "" || rf.res.Type == typ {
@@ -80,6 +91,7 @@ func (ix *PlanIndex) Referrers(target *costgate.PlannedResource, typ string) []*
 // ByAttr returns the resources of type typ whose after value (or before,
 // for a delete) of attr equals value.
 func (ix *PlanIndex) ByAttr(typ, attr, value string) []*costgate.PlannedResource {
+	ix.build()
 	var out []*costgate.PlannedResource
 	for _, r := range ix.byType[typ] {
 		vals := r.After
@@ -94,7 +106,7 @@ func (ix *PlanIndex) ByAttr(typ, attr, value string) []*costgate.PlannedResource
 }
 
 // OfType returns the resources of a type.
-func (ix *PlanIndex) OfType(typ string) []*costgate.PlannedResource { return ix.byType[typ] }
+func (ix *PlanIndex) OfType(typ string) []*costgate.PlannedResource { return ix.build().byType[typ] }
 
 func preferModule(rs []*costgate.PlannedResource, module string) []*costgate.PlannedResource {
 	if len(rs) < 2 {

@@ -210,12 +210,39 @@ func newEstimator(ctx context.Context, cfg *loadedConfig, p *estimateParams, now
 // decoded; the others (free types, data sources) keep only their
 // address, type and action, which is all the estimators read of them.
 func plannedResources(in *gate.Input, needValues func(*gate.Resource) bool) ([]costgate.PlannedResource, error) {
-	return plannedResourcesFor(in, needValues, estimators.Registry().FollowsReferences)
+	reg := estimators.Registry()
+	return plannedResourcesFor(in, needValues, reg.FollowsReferences, reg.ReadsValues)
 }
 
+func anyReferring(in *gate.Input, referring func(string) bool) bool {
+	for i := range in.Resources {
+		if referring(in.Resources[i].Type) {
+			return true
+		}
+	}
+	return false
+}
+
+func orNull(b []byte) []byte {
+	if len(b) == 0 {
+		return []byte("null")
+	}
+	return b
+}
+
+var identityKeys = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range pricing.IdentityAttributes {
+		m[k] = true
+	}
+	return m
+}()
+
 // plannedResourcesFor is plannedResources collecting configuration
-// references from the types referring accepts (nil: every type).
-func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, referring func(string) bool) ([]costgate.PlannedResource, error) {
+// references from the types referring accepts, and all plan values only
+// of the types readsValues accepts (the others get IdentityAttributes);
+// nil accepts every type.
+func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, referring, readsValues func(string) bool) ([]costgate.PlannedResource, error) {
 	var cfgRaw []byte
 	switch c := in.Plan.Raw["configuration"].(type) {
 	case json.RawMessage:
@@ -240,6 +267,14 @@ func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, r
 	type parsed struct {
 		pc  *pricing.PlanConfig
 		err error
+	}
+	// Without a resource whose references the estimators follow, only
+	// the provider configurations (their regions) are read: the rest of
+	// the configuration, most of it on a large plan, is skipped unparsed.
+	if referring != nil && !anyReferring(in, referring) {
+		if ms, err := gate.RawMembers(cfgRaw); err == nil && ms != nil {
+			cfgRaw = append(append([]byte(`{"provider_config":`), orNull(ms["provider_config"])...), '}')
+		}
 	}
 	pcc := make(chan parsed, 1)
 	go func() {
@@ -279,7 +314,12 @@ func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, r
 				// one (pricing.Value decodes it): estimators look at a
 				// few attributes of resources that have dozens.
 				var err error
-				if pr.Before, pr.After, pr.AfterUnknown, err = mr.Read(i); err != nil {
+				if readsValues == nil || readsValues(r.Type) {
+					pr.Before, pr.After, pr.AfterUnknown, err = mr.Read(i)
+				} else {
+					pr.Before, pr.After, pr.AfterUnknown, err = mr.ReadOnly(i, identityKeys)
+				}
+				if err != nil {
 					errs[i] = err
 					continue
 				}

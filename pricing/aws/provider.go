@@ -39,6 +39,8 @@ func Register(r *pricing.Registry) {
 	// templates and configurations (findLaunchTemplate,
 	// findLaunchConfiguration) and DynamoDB tables' autoscaling targets.
 	r.Referring("aws_autoscaling_group", "aws_eks_node_group", "aws_appautoscaling_target")
+	// Priced from usage alone (s3_mapping.go): no plan value is read.
+	r.ValuesUnread("aws_s3_bucket", "aws_cloudwatch_log_group")
 }
 
 // FreeTypes cost nothing by themselves (their cost, if any, is billed
