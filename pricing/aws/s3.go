@@ -68,12 +68,20 @@ type LogGroup struct {
 	UsageSource                      string
 }
 
+// The attributes of the log group queries; read-only, shared by every
+// log group (a plan may hold thousands).
+var (
+	logIngestAttrs  = map[string]string{"usagetype": "DataProcessing-Bytes"}
+	logStorageAttrs = map[string]string{"usagetype": "TimedStorage-ByteHrs"}
+	logScanAttrs    = map[string]string{"usagetype": "DataScanned-Bytes"}
+)
+
 func logGroupComponents(p pricing.Pricer, region string, g LogGroup) ([]costgate.CostComponent, error) {
-	var out []costgate.CostComponent
-	for _, l := range []pricing.Line{
-		{Name: "Data ingested", Unit: "GB", Quantity: g.IngestedGB, Query: q("AmazonCloudWatch", region, "GB", map[string]string{"usagetype": "DataProcessing-Bytes"})},
-		{Name: "Archival Storage", Unit: "GB", Quantity: g.StorageGB, Query: q("AmazonCloudWatch", region, "GB-month", map[string]string{"usagetype": "TimedStorage-ByteHrs"})},
-		{Name: "Insights queries data scanned", Unit: "GB", Quantity: g.ScannedGB, Query: q("AmazonCloudWatch", region, "GB", map[string]string{"usagetype": "DataScanned-Bytes"})},
+	out := make([]costgate.CostComponent, 0, 3)
+	for _, l := range [...]pricing.Line{
+		{Name: "Data ingested", Unit: "GB", Quantity: g.IngestedGB, Query: q("AmazonCloudWatch", region, "GB", logIngestAttrs)},
+		{Name: "Archival Storage", Unit: "GB", Quantity: g.StorageGB, Query: q("AmazonCloudWatch", region, "GB-month", logStorageAttrs)},
+		{Name: "Insights queries data scanned", Unit: "GB", Quantity: g.ScannedGB, Query: q("AmazonCloudWatch", region, "GB", logScanAttrs)},
 	} {
 		l.UsageBased, l.UsageSource = true, g.UsageSource
 		c, err := p.Component(l)
