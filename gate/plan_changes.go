@@ -165,9 +165,9 @@ func (d *jsonDecoder) changeBody(path string, c *changeLite) error {
 		switch key {
 		case "actions":
 			return d.actions(path+".actions", c)
-		case "before", "after", "after_unknown":
+		case "before", "after", "after_unknown", "before_sensitive", "after_sensitive":
 			start := d.pos
-			if key != "after_unknown" && d.pos < len(d.data) && d.data[d.pos] != '{' && d.data[d.pos] != 'n' {
+			if (key == "before" || key == "after") && d.pos < len(d.data) && d.data[d.pos] != '{' && d.data[d.pos] != 'n' {
 				return d.shape(path+"."+key, "object")
 			}
 			if err := d.skip(); err != nil {
@@ -179,8 +179,12 @@ func (d *jsonDecoder) changeBody(path string, c *changeLite) error {
 				c.raw.before = raw
 			case "after":
 				c.raw.after = raw
-			default:
+			case "after_unknown":
 				c.raw.afterUnknown = raw
+			case "before_sensitive":
+				c.raw.beforeSensitive = raw
+			default:
+				c.raw.afterSensitive = raw
 			}
 			return nil
 		}

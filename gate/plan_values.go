@@ -16,6 +16,9 @@ type ChangeValues struct {
 // changeRaw keeps the undecoded values of one resource change.
 type changeRaw struct {
 	before, after, afterUnknown json.RawMessage
+	// The sensitivity markers: true where Terraform marks a value
+	// sensitive, mirroring the shape of before and after.
+	beforeSensitive, afterSensitive json.RawMessage
 }
 
 // lazyValues decodes change values on first use. ParsePlan checks their
@@ -138,6 +141,22 @@ func (mr *MemberReader) members(b json.RawMessage) (map[string]any, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// SensitiveMembers returns the top-level members of resource_changes[i]'s
+// before_sensitive and after_sensitive markers, raw: `true` for a value
+// Terraform marks sensitive as a whole, an object or array marking parts
+// of it. A plan without markers gives nil maps.
+func (p *Plan) SensitiveMembers(i int) (before, after map[string]json.RawMessage, err error) {
+	lv := p.values
+	if lv == nil || i < 0 || i >= len(lv.raw) {
+		return nil, nil, fmt.Errorf("plan %s: no resource change %d", p.Name, i)
+	}
+	r := lv.raw[i]
+	if before, err = RawMembers(r.beforeSensitive); err == nil {
+		after, err = RawMembers(r.afterSensitive)
+	}
+	return before, after, err
 }
 
 // RawMembers splits a JSON object into its members' raw values (slices

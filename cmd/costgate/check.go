@@ -216,7 +216,7 @@ func estimatePlan(ctx context.Context, cfg *loadedConfig, ep *estimateParams, in
 	if !keep {
 		return pe, nil, nil
 	}
-	return pe, estimatedResources(resources, pe), nil
+	return pe, estimatedResources(in, resources, pe), nil
 }
 
 // readPlanArg reads PLAN or stdin.

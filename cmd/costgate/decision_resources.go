@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"maps"
 	"slices"
 
 	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/gate"
 	"github.com/costgate/costgate/pricing"
 )
 
@@ -28,9 +31,17 @@ var idAttributes = []string{"arn", "id", "self_link"}
 // after side where a value is already known. A replacement gets a new id
 // at apply, so its before side is not used: the inventory finds the new
 // one by address.
-func estimatedResources(planned []costgate.PlannedResource, est *costgate.PlanEstimate) []costgate.EstimatedResource {
+//
+// Values Terraform marks sensitive (before_sensitive, after_sensitive) are
+// never kept: a sensitive tag is dropped, a sensitive id is not used, and
+// a tag map marked sensitive as a whole keeps no tags.
+func estimatedResources(in *gate.Input, planned []costgate.PlannedResource, est *costgate.PlanEstimate) []costgate.EstimatedResource {
 	if est == nil {
 		return nil
+	}
+	change := make(map[string]int, len(in.Resources))
+	for i := range in.Resources {
+		change[in.Resources[i].Address] = i
 	}
 	byAddress := make(map[string]*costgate.PlannedResource, len(planned))
 	for i := range planned {
@@ -53,10 +64,20 @@ func estimatedResources(planned []costgate.PlannedResource, est *costgate.PlanEs
 				continue
 			}
 			e.Provider, e.Region, e.Account = p.ProviderName, p.Region, p.Account
-			if len(p.Tags) > 0 {
-				e.Tags = maps.Clone(p.Tags)
+			var sens sensitivity
+			if i, ok := change[r.Address]; ok {
+				sens = sensitivityOf(in.Plan, i)
 			}
-			e.IDs = knownIDs(p)
+			if len(p.Tags) > 0 && !sens.allTags {
+				e.Tags = maps.Clone(p.Tags)
+				for k := range sens.tags {
+					delete(e.Tags, k)
+				}
+				if len(e.Tags) == 0 {
+					e.Tags = nil
+				}
+			}
+			e.IDs = knownIDs(p, sens)
 		}
 		out = append(out, e)
 	}
@@ -65,17 +86,25 @@ func estimatedResources(planned []costgate.PlannedResource, est *costgate.PlanEs
 
 // knownIDs returns the identifying attributes of p that the plan already
 // knows, without repeats.
-func knownIDs(p *costgate.PlannedResource) []string {
-	var sides []map[string]any
+func knownIDs(p *costgate.PlannedResource, sens sensitivity) []string {
+	type side struct {
+		vals map[string]any
+		sens map[string]bool
+	}
+	var sides []side
 	switch p.Action {
 	case costgate.ActionUpdate, costgate.ActionNoOp:
-		sides = []map[string]any{p.Before, p.After}
+		sides = []side{{p.Before, sens.before}, {p.After, sens.after}}
 	case costgate.ActionCreate, costgate.ActionReplace:
-		sides = []map[string]any{p.After}
+		sides = []side{{p.After, sens.after}}
 	}
 	var ids []string
 	for _, key := range idAttributes {
-		for _, side := range sides {
+		for _, sd := range sides {
+			if sd.sens[key] {
+				continue
+			}
+			side := sd.vals
 			// An after value known only at apply is null in the plan (and
 			// marked in after_unknown), so a string here is known.
 			s, _ := pricing.Value(side[key]).(string)
@@ -86,4 +115,68 @@ func knownIDs(p *costgate.PlannedResource) []string {
 		}
 	}
 	return ids
+}
+
+// sensitivity is what a resource change marks sensitive among the
+// attributes a decision log would keep.
+type sensitivity struct {
+	before, after map[string]bool // top-level attributes sensitive as a whole
+	tags          map[string]bool // tag keys marked sensitive
+	allTags       bool            // a tag map marked sensitive as a whole
+}
+
+// tagAttributes hold a resource's tags across providers.
+var tagAttributes = []string{"tags", "tags_all", "labels", "effective_labels", "terraform_labels"}
+
+func sensitivityOf(p *gate.Plan, i int) sensitivity {
+	before, after, err := p.SensitiveMembers(i)
+	if err != nil {
+		// Unreadable markers: keep nothing that could be marked.
+		return sensitivity{allTags: true, before: allIDs(), after: allIDs()}
+	}
+	var s sensitivity
+	whole := func(ms map[string]json.RawMessage) map[string]bool {
+		out := map[string]bool{}
+		for k, v := range ms {
+			if string(bytes.TrimSpace(v)) == "true" {
+				out[k] = true
+			}
+		}
+		return out
+	}
+	s.before, s.after = whole(before), whole(after)
+	for _, side := range []map[string]json.RawMessage{before, after} {
+		for _, attr := range tagAttributes {
+			v, ok := side[attr]
+			if !ok {
+				continue
+			}
+			if string(bytes.TrimSpace(v)) == "true" {
+				s.allTags = true
+				continue
+			}
+			ms, err := gate.RawMembers(v)
+			if err != nil {
+				s.allTags = true
+				continue
+			}
+			for k, mv := range ms {
+				if string(bytes.TrimSpace(mv)) != "false" {
+					if s.tags == nil {
+						s.tags = map[string]bool{}
+					}
+					s.tags[k] = true
+				}
+			}
+		}
+	}
+	return s
+}
+
+func allIDs() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range idAttributes {
+		m[k] = true
+	}
+	return m
 }
