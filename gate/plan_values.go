@@ -60,19 +60,15 @@ func (p *Plan) ChangeValues(i int) (ChangeValues, error) {
 	return lv.vals[i], lv.errs[i]
 }
 
-// ChangeMembers returns the before, after and after_unknown objects of
-// resource_changes[i] split into their top-level members, each left as a
+// MemberReader reads the before, after and after_unknown objects of
+// resource changes split into their top-level members, each left as a
 // *json.RawMessage of its value (a slice of the plan's own bytes): a
 // reader that looks at a few attributes decodes only those. A side that
-// is null or not an object is nil. A MemberReader does the same with less
-// garbage when reading many changes.
-func (p *Plan) ChangeMembers(i int) (before, after, afterUnknown map[string]any, err error) {
-	return p.MemberReader().Read(i)
-}
-
-// MemberReader reads the raw members of many resource changes, sharing
-// one table of member names and allocating the raw values in blocks. It
-// is not safe for concurrent use; use one per goroutine.
+// is null or not an object is nil.
+//
+// A MemberReader shares one table of member names and allocates the raw
+// values in blocks. It is not safe for concurrent use; use one per
+// goroutine.
 type MemberReader struct {
 	p    *Plan
 	d    jsonDecoder
@@ -115,32 +111,48 @@ func (mr *MemberReader) Read(i int) (before, after, afterUnknown map[string]any,
 // value is a pointer into a block of raw messages, so that storing it in
 // the map allocates nothing.
 func (mr *MemberReader) members(b json.RawMessage) (map[string]any, error) {
-	b = bytes.TrimLeft(b, " \t\r\n")
-	if len(b) == 0 || b[0] != '{' {
+	if !isObject(b) {
 		return nil, nil
 	}
-	d := &mr.d
-	d.data, d.pos, d.depth = b, 0, 0
 	out := make(map[string]any, 16)
-	err := d.members("value", func(key string) error {
-		start := d.pos
-		if err := d.skip(); err != nil {
-			return err
-		}
+	err := eachMember(&mr.d, b, func(key string, raw json.RawMessage) {
 		if mr.keys != nil && !mr.keys[key] {
-			return nil
+			return
 		}
 		if len(mr.slab) == cap(mr.slab) {
 			mr.slab = make([]json.RawMessage, 0, 512)
 		}
-		mr.slab = append(mr.slab, json.RawMessage(d.data[start:d.pos]))
+		mr.slab = append(mr.slab, raw)
 		out[key] = &mr.slab[len(mr.slab)-1]
-		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+func isObject(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{'
+}
+
+// eachMember calls fn with each member of a raw JSON object and the raw
+// bytes of its value, skipping over values without decoding them. A
+// document that is not an object has no members.
+func eachMember(d *jsonDecoder, b []byte, fn func(key string, raw json.RawMessage)) error {
+	if !isObject(b) {
+		return nil
+	}
+	b = bytes.TrimLeft(b, " \t\r\n")
+	d.data, d.pos, d.depth = b, 0, 0
+	return d.members("value", func(key string) error {
+		start := d.pos
+		if err := d.skip(); err != nil {
+			return err
+		}
+		fn(key, json.RawMessage(d.data[start:d.pos]))
+		return nil
+	})
 }
 
 // SensitiveMembers returns the top-level members of resource_changes[i]'s
@@ -163,21 +175,17 @@ func (p *Plan) SensitiveMembers(i int) (before, after map[string]json.RawMessage
 // of b), skipping over the values without decoding them; a document that
 // is not an object gives nil.
 func RawMembers(b []byte) (map[string]json.RawMessage, error) {
-	b = bytes.TrimLeft(b, " \t\r\n")
-	if len(b) == 0 || b[0] != '{' {
+	if !isObject(b) {
 		return nil, nil
 	}
-	d := &jsonDecoder{data: b, intern: make(map[string]string, 8)}
 	out := map[string]json.RawMessage{}
-	err := d.members("value", func(key string) error {
-		start := d.pos
-		if err := d.skip(); err != nil {
-			return err
-		}
-		out[key] = json.RawMessage(b[start:d.pos])
-		return nil
+	err := eachMember(&jsonDecoder{intern: make(map[string]string, 8)}, b, func(key string, raw json.RawMessage) {
+		out[key] = raw
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func decodeRaw(b json.RawMessage) (any, error) {

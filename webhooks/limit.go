@@ -41,28 +41,16 @@ func newLimiter(max int, timeout time.Duration) *limiter {
 // acquire takes a slot, waiting at most the queue timeout or until ctx
 // ends; release gives it back.
 func (l *limiter) acquire(ctx context.Context, m *metrics) (release func(), err error) {
-	select {
-	case l.slots <- struct{}{}:
-		return l.release, nil
-	default:
-	}
-	m.evalWaiting.Inc()
-	defer m.evalWaiting.Dec()
-	t := time.NewTimer(l.timeout)
-	defer t.Stop()
-	select {
-	case l.slots <- struct{}{}:
-		return l.release, nil
-	case <-t.C:
-		m.evalRefused.Inc()
-		return nil, errBusy
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return l.wait(ctx, m, l.timeout)
 }
 
 // acquireUntil takes a slot, waiting until ctx ends (no queue timeout).
 func (l *limiter) acquireUntil(ctx context.Context, m *metrics) (release func(), err error) {
+	return l.wait(ctx, m, 0)
+}
+
+// wait takes a slot; timeout 0 waits as long as ctx allows.
+func (l *limiter) wait(ctx context.Context, m *metrics, timeout time.Duration) (release func(), err error) {
 	select {
 	case l.slots <- struct{}{}:
 		return l.release, nil
@@ -70,9 +58,18 @@ func (l *limiter) acquireUntil(ctx context.Context, m *metrics) (release func(),
 	}
 	m.evalWaiting.Inc()
 	defer m.evalWaiting.Dec()
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C
+	}
 	select {
 	case l.slots <- struct{}{}:
 		return l.release, nil
+	case <-expired:
+		m.evalRefused.Inc()
+		return nil, errBusy
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
