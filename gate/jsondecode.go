@@ -31,7 +31,7 @@ type jsonDecoder struct {
 	// are validated and kept as json.RawMessage (nil: decode everything).
 	// resource_changes is read into changes and kept raw as well.
 	eager   map[string]bool
-	changes []changeLite
+	changes [][]changeLite // in chunks, see changeList
 }
 
 // decodeJSON decodes one JSON value that fills data (white space around
@@ -298,6 +298,20 @@ func (d *jsonDecoder) escapedStr(start int) (string, error) {
 
 func (d *jsonDecoder) number() (any, error) {
 	start := d.pos
+	if err := d.skipNumber(); err != nil {
+		return nil, err
+	}
+	b := d.data[start:d.pos]
+	if s, ok := d.intern[string(b)]; ok {
+		return json.Number(s), nil
+	}
+	s := string(b)
+	d.intern[s] = s
+	return json.Number(s), nil
+}
+
+// skipNumber checks the grammar of the number at d.pos and moves past it.
+func (d *jsonDecoder) skipNumber() error {
 	i := d.pos
 	if d.data[i] == '-' {
 		i++
@@ -315,13 +329,13 @@ func (d *jsonDecoder) number() (any, error) {
 		i++
 	case digits() == 0:
 		d.pos = i
-		return nil, d.fail("invalid number")
+		return d.fail("invalid number")
 	}
 	if i < len(d.data) && d.data[i] == '.' {
 		i++
 		if digits() == 0 {
 			d.pos = i
-			return nil, d.fail("invalid number")
+			return d.fail("invalid number")
 		}
 	}
 	if i < len(d.data) && (d.data[i] == 'e' || d.data[i] == 'E') {
@@ -331,17 +345,11 @@ func (d *jsonDecoder) number() (any, error) {
 		}
 		if digits() == 0 {
 			d.pos = i
-			return nil, d.fail("invalid number")
+			return d.fail("invalid number")
 		}
 	}
 	d.pos = i
-	b := d.data[start:i]
-	if s, ok := d.intern[string(b)]; ok {
-		return json.Number(s), nil
-	}
-	s := string(b)
-	d.intern[s] = s
-	return json.Number(s), nil
+	return nil
 }
 
 // skip checks the syntax of one value and moves past it without
@@ -362,8 +370,7 @@ func (d *jsonDecoder) skip() error {
 	case c == 'n':
 		return d.literal("null")
 	case c == '-' || c >= '0' && c <= '9':
-		_, err := d.number()
-		return err
+		return d.skipNumber()
 	}
 	return d.fail("unexpected character")
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -93,11 +94,48 @@ func ReadPlan(r io.Reader, name string, limit int64) (*Plan, error) {
 		return nil, fmt.Errorf("read plan %s: %w", name, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, &InputError{Name: name, Offset: -1,
-			Msg:  fmt.Sprintf("plan is larger than the %d MiB limit", limit>>20),
-			Hint: "raise the limit or split the configuration into smaller workspaces"}
+		return nil, tooLarge(name, limit)
 	}
 	return ParsePlan(data, name)
+}
+
+// ReadPlanFile parses the plan in the file at path, like ReadPlan. On
+// Unix a regular file is mapped into memory read-only instead of copied:
+// on a 15 MB plan that saves the 15 MB the copy would touch, which is
+// tens of milliseconds on machines where a fresh page is expensive. The
+// mapping is never released, because the plan's lazily decoded members
+// point into it; use ReadPlanFile in a program that reads a bounded number
+// of plans (the CLI), and ReadPlan in a server.
+func ReadPlanFile(path string, limit int64) (*Plan, error) {
+	if limit <= 0 {
+		limit = MaxPlanSize
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read plan %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() == 0 {
+		return ReadPlan(f, path, limit)
+	}
+	if fi.Size() > limit {
+		return nil, tooLarge(path, limit)
+	}
+	data, ok := mapFile(f, fi.Size())
+	if !ok {
+		return ReadPlan(f, path, limit)
+	}
+	return ParsePlan(data, path)
+}
+
+func tooLarge(name string, limit int64) error {
+	return &InputError{Name: name, Offset: -1,
+		Msg:  fmt.Sprintf("plan is larger than the %d MiB limit", limit>>20),
+		Hint: "raise the limit or split the configuration into smaller workspaces"}
 }
 
 // readAll reads up to max bytes; for a file it sizes the buffer once
@@ -132,6 +170,9 @@ func ParsePlan(data []byte, name string) (*Plan, error) {
 	if err := checkPrefix(text, name); err != nil {
 		return nil, err
 	}
+	// The digest is computed while the plan is decoded.
+	sumc := make(chan [sha256.Size]byte, 1)
+	go func() { sumc <- sha256.Sum256(text) }()
 	dec, raw, err := decodeWith(text, eagerMembers)
 	if err != nil {
 		var se *shapeError
@@ -151,7 +192,7 @@ func ParsePlan(data []byte, name string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(text)
+	sum := <-sumc
 	return &Plan{Name: name, Raw: obj, Typed: typed, SHA256: hex.EncodeToString(sum[:]), values: newLazyValues(changes)}, nil
 }
 

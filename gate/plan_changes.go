@@ -2,7 +2,9 @@ package gate
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 )
 
 // changeLite is one resource_changes entry as ParsePlan reads it: the
@@ -27,19 +29,41 @@ type shapeError struct {
 
 func (e *shapeError) Error() string { return e.msg }
 
-// changeList decodes resource_changes at d.pos into changeLite entries.
-func (d *jsonDecoder) changeList() ([]changeLite, error) {
-	out := []changeLite{}
+// changeList decodes resource_changes at d.pos into changeLite entries,
+// in chunks of fixed size (the last one shorter): appending to one slice
+// would allocate about five times the final size on the way (large
+// slices grow by a quarter), and copying the chunks into one slice would
+// touch the size again; on a 10,000-resource plan either is megabytes of
+// fresh memory for nothing. The caller walks the chunks in order.
+func (d *jsonDecoder) changeList() ([][]changeLite, error) {
+	const chunk = 512
+	var (
+		full [][]changeLite
+		cur  = make([]changeLite, 0, chunk)
+	)
 	err := d.elements("resource_changes", func(i int) error {
-		c, err := d.change(i)
-		out = append(out, c)
+		if len(cur) == chunk {
+			full = append(full, cur)
+			cur = make([]changeLite, 0, chunk)
+		}
+		c, err := d.change()
+		cur = append(cur, c)
+		var se *shapeError
+		if errors.As(err, &se) {
+			se.msg = strings.Replace(se.msg, rcPath, fmt.Sprintf("resource_changes[%d]", i), 1)
+		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return append(full, cur), nil
 }
+
+// rcPath stands for "resource_changes[i]" in the paths of shape errors
+// while an entry is decoded (so that no path string is built for the
+// entries that have no error); changeList puts the index in.
+const rcPath = "resource_changes[#]"
 
 // shape reports that the value at d.pos is not of the wanted kind.
 func (d *jsonDecoder) shape(path, want string) error {
@@ -115,9 +139,9 @@ func (d *jsonDecoder) optString(path string, s *string) error {
 	return err
 }
 
-func (d *jsonDecoder) change(i int) (changeLite, error) {
+func (d *jsonDecoder) change() (changeLite, error) {
 	var c changeLite
-	path := fmt.Sprintf("resource_changes[%d]", i)
+	const path = rcPath
 	err := d.members(path, func(key string) error {
 		switch key {
 		case "address":
@@ -144,7 +168,7 @@ func (d *jsonDecoder) change(i int) (changeLite, error) {
 			return err
 		case "change":
 			c.HasChange = true
-			return d.changeBody(path+".change", &c)
+			return d.changeBody(&c)
 		}
 		return d.skip()
 	})
@@ -160,7 +184,8 @@ func (d *jsonDecoder) change(i int) (changeLite, error) {
 	return c, nil
 }
 
-func (d *jsonDecoder) changeBody(path string, c *changeLite) error {
+func (d *jsonDecoder) changeBody(c *changeLite) error {
+	const path = rcPath + ".change"
 	return d.members(path, func(key string) error {
 		switch key {
 		case "actions":

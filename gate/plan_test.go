@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,6 +156,8 @@ func TestParsePlanErrors(t *testing.T) {
 		"config resources not array":    {data: `{"format_version":"1.2","configuration":{"root_module":{"resources":{}}},"resource_changes":[]}`, wantMsg: []string{"configuration.root_module.resources: expected array, got object"}},
 		"provider config type":          {data: `{"format_version":"1.2","configuration":{"provider_config":{"aws":{"name":5}}},"resource_changes":[]}`, wantMsg: []string{"provider_config"}},
 		"typed mistake":                 {data: `{"format_version":"1.2","resource_changes":[{"address":5,"change":{"actions":["create"]}}]}`, wantMsg: []string{"expected string"}},
+		"later entry's index":           {data: `{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"actions":["create"]}},{"address":"a.c","change":{"actions":["create"],"before":"x"}}]}`, wantMsg: []string{"resource_changes[1].change.before: expected object, got string"}},
+		"bad number in a lazy member":   {data: `{"format_version":"1.2","planned_values":{"a":1.e5},"resource_changes":[]}`, wantMsg: []string{"invalid JSON"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -218,4 +222,88 @@ func FuzzParsePlan(f *testing.F) {
 			t.Fatalf("Value: %v", err)
 		}
 	})
+}
+
+// TestParsePlanManyChanges crosses changeList's chunk boundaries: every
+// entry arrives once, in plan order, and a shape error deep in the list
+// names its own index.
+func TestParsePlanManyChanges(t *testing.T) {
+	const n = 1300 // two full chunks of 512 and a partial one
+	var b strings.Builder
+	b.WriteString(`{"format_version":"1.2","resource_changes":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"address":"aws_s3_bucket.b%d","mode":"managed","type":"aws_s3_bucket","name":"b%d","change":{"actions":["create"],"before":null,"after":{"bucket":"b%d"}}}`, i, i, i)
+	}
+	b.WriteString(`]}`)
+	p, err := ParsePlan([]byte(b.String()), "many.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(p.Typed.ResourceChanges); got != n {
+		t.Fatalf("%d resource changes, want %d", got, n)
+	}
+	for i, rc := range p.Typed.ResourceChanges {
+		if want := fmt.Sprintf("aws_s3_bucket.b%d", i); rc.Address != want {
+			t.Fatalf("change %d is %s, want %s", i, rc.Address, want)
+		}
+		if i%511 == 0 {
+			v, err := p.ChangeValues(i)
+			after, _ := v.After.(map[string]any)
+			if err != nil || after["bucket"] != fmt.Sprintf("b%d", i) {
+				t.Fatalf("change %d values %v, %v", i, v.After, err)
+			}
+		}
+	}
+	bad := strings.Replace(b.String(), `"name":"b1100","change":{"actions":["create"]`, `"name":"b1100","change":{"actions":[7]`, 1)
+	_, err = ParsePlan([]byte(bad), "many.json")
+	if err == nil || !strings.Contains(err.Error(), "resource_changes[1100].change.actions[0]: expected string") {
+		t.Fatalf("error %v, want one naming resource_changes[1100].change.actions[0]", err)
+	}
+}
+
+// TestReadPlanFile reads plans through the file mapping: the same plan
+// as ReadPlan, and the same errors.
+func TestReadPlanFile(t *testing.T) {
+	path := "../testdata/plans/aws_delete_only.json"
+	mapped, err := ReadPlanFile(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := ParsePlan(data, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mapped.SHA256 != read.SHA256 || len(mapped.Typed.ResourceChanges) != len(read.Typed.ResourceChanges) {
+		t.Errorf("mapped plan differs: sha %s vs %s, %d vs %d changes", mapped.SHA256, read.SHA256,
+			len(mapped.Typed.ResourceChanges), len(read.Typed.ResourceChanges))
+	}
+	if _, err := ReadPlanFile(path, 100); err == nil || !strings.Contains(err.Error(), "larger than the 0 MiB limit") {
+		t.Errorf("over the limit: %v", err)
+	}
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.json")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadPlanFile(empty, 0); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("empty file: %v", err)
+	}
+	if _, err := ReadPlanFile(filepath.Join(dir, "missing.json"), 0); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	truncated := filepath.Join(dir, "truncated.json")
+	if err := os.WriteFile(truncated, data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ie *InputError
+	if _, err := ReadPlanFile(truncated, 0); !errors.As(err, &ie) || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("truncated file: %v", err)
+	}
 }

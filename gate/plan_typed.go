@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
 )
@@ -13,7 +14,7 @@ import (
 // without decoding the whole text a second time: resource changes are
 // taken from the tree, the configuration (whose expression encoding
 // terraform-json understands best) is decoded from its own bytes.
-func typedPlan(obj map[string]any, text []byte, spans map[string][2]int, changes []changeLite, name string) (*tfjson.Plan, []changeRaw, error) {
+func typedPlan(obj map[string]any, text []byte, spans map[string][2]int, chunks [][]changeLite, name string) (*tfjson.Plan, []changeRaw, error) {
 	p := &tfjson.Plan{}
 	p.FormatVersion, _ = obj["format_version"].(string)
 	p.TerraformVersion, _ = obj["terraform_version"].(string)
@@ -43,30 +44,60 @@ func typedPlan(obj map[string]any, text []byte, spans map[string][2]int, changes
 		}
 		p.Config = cfg
 	}
-	p.ResourceChanges = make([]*tfjson.ResourceChange, len(changes))
-	raws := make([]changeRaw, len(changes))
-	for i := range changes {
-		c := &changes[i]
-		acts := make(tfjson.Actions, len(c.Actions))
-		for j, a := range c.Actions {
-			acts[j] = tfjson.Action(a)
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	// One block each for the changes and their Change structs, and one
+	// Actions slice per distinct list (nearly all are ["create"] and a
+	// few others): a large plan is then a handful of allocations here
+	// rather than three per resource.
+	p.ResourceChanges = make([]*tfjson.ResourceChange, n)
+	rcs := make([]tfjson.ResourceChange, n)
+	chs := make([]tfjson.Change, n)
+	raws := make([]changeRaw, n)
+	acts := actionLists{}
+	i := 0
+	for _, chunk := range chunks {
+		for k := range chunk {
+			c := &chunk[k]
+			chs[i].Actions = acts.of(c.Actions)
+			rcs[i] = tfjson.ResourceChange{
+				Address:         c.Address,
+				PreviousAddress: c.PreviousAddress,
+				ModuleAddress:   c.ModuleAddress,
+				Mode:            tfjson.ResourceMode(c.Mode),
+				Type:            c.Type,
+				Name:            c.Name,
+				Index:           c.Index,
+				ProviderName:    c.ProviderName,
+				DeposedKey:      c.Deposed,
+				ActionReason:    tfjson.ActionReason(c.ActionReason),
+				Change:          &chs[i],
+			}
+			p.ResourceChanges[i] = &rcs[i]
+			raws[i] = c.raw
+			i++
 		}
-		p.ResourceChanges[i] = &tfjson.ResourceChange{
-			Address:         c.Address,
-			PreviousAddress: c.PreviousAddress,
-			ModuleAddress:   c.ModuleAddress,
-			Mode:            tfjson.ResourceMode(c.Mode),
-			Type:            c.Type,
-			Name:            c.Name,
-			Index:           c.Index,
-			ProviderName:    c.ProviderName,
-			DeposedKey:      c.Deposed,
-			ActionReason:    tfjson.ActionReason(c.ActionReason),
-			Change:          &tfjson.Change{Actions: acts},
-		}
-		raws[i] = c.raw
 	}
 	return p, raws, nil
+}
+
+// actionLists shares one tfjson.Actions per distinct list of actions.
+// The lists are read, never changed, by everything that uses a plan.
+type actionLists map[string]tfjson.Actions
+
+func (m actionLists) of(actions []string) tfjson.Actions {
+	key := strings.Join(actions, ",")
+	if a, ok := m[key]; ok {
+		return a
+	}
+	a := make(tfjson.Actions, len(actions))
+	for j, s := range actions {
+		a[j] = tfjson.Action(s)
+	}
+	m[key] = a
+	return a
 }
 
 // decodeConfig reads the configuration's provider configurations with

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/costgate/costgate"
 	"github.com/costgate/costgate/gate"
+	"github.com/costgate/costgate/pricing"
 	"github.com/costgate/costgate/pricing/estimators"
 	"github.com/costgate/costgate/store"
 )
@@ -202,6 +202,11 @@ func estimatePlan(ctx context.Context, cfg *loadedConfig, ep *estimateParams, in
 		return nil, nil, err
 	}
 	defer closeFn()
+	return estimateWith(ctx, est, in, keep)
+}
+
+// estimateWith is estimatePlan with an estimator made beforehand.
+func estimateWith(ctx context.Context, est *pricing.Estimator, in *gate.Input, keep bool) (*costgate.PlanEstimate, []costgate.EstimatedResource, error) {
 	reg := estimators.Registry()
 	resources, err := plannedResources(in, func(r *gate.Resource) bool {
 		return r.Mode != "data" && reg.NeedsValues(r.Type)
@@ -221,19 +226,15 @@ func estimatePlan(ctx context.Context, cfg *loadedConfig, ep *estimateParams, in
 
 // readPlanArg reads PLAN or stdin.
 func readPlanArg(a *app, path string, maxMiB int64) (*gate.Plan, error) {
-	var r io.Reader = a.stdin
-	name := path
+	var (
+		plan *gate.Plan
+		err  error
+	)
 	if path == "-" {
-		name = "<stdin>"
+		plan, err = gate.ReadPlan(a.stdin, "<stdin>", maxMiB<<20)
 	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, &exitError{code: exitUsage, err: fmt.Errorf("read plan: %w", err)}
-		}
-		defer f.Close()
-		r = f
+		plan, err = gate.ReadPlanFile(path, maxMiB<<20)
 	}
-	plan, err := gate.ReadPlan(r, name, maxMiB<<20)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
@@ -243,18 +244,27 @@ func readPlanArg(a *app, path string, maxMiB int64) (*gate.Plan, error) {
 func runCheck(ctx context.Context, a *app, p *checkParams) error {
 	// Compile the policies while the plan is read: on a large plan the two
 	// take about as long, and CI machines have more than one core.
+	// The estimator (price catalog, usage file, calibration from the
+	// cost store) is made there too.
 	type compiled struct {
-		eng *gate.Engine
-		cfg *loadedConfig
-		err error
+		eng      *gate.Engine
+		cfg      *loadedConfig
+		est      *pricing.Estimator
+		closeEst func()
+		err      error
 	}
 	engc := make(chan compiled, 1)
 	go func() {
-		eng, cfg, err := loadCheckEngine(ctx, a, p)
-		engc <- compiled{eng, cfg, err}
+		c := compiled{closeEst: func() {}}
+		c.eng, c.cfg, c.err = loadCheckEngine(ctx, a, p)
+		if c.err == nil && !p.noCost {
+			c.est, c.closeEst, c.err = newEstimator(ctx, c.cfg, &p.est, time.Now().UTC())
+		}
+		engc <- c
 	}()
 	plan, err := readPlanArg(a, p.plan, p.maxPlanMiB)
 	c := <-engc
+	defer c.closeEst()
 	if err != nil {
 		return err
 	}
@@ -277,7 +287,7 @@ func runCheck(ctx context.Context, a *app, p *checkParams) error {
 		estimates []costgate.EstimatedResource
 	)
 	if !p.noCost {
-		if est, estimates, err = estimatePlan(ctx, c.cfg, &p.est, in, p.log); err != nil {
+		if est, estimates, err = estimateWith(ctx, c.est, in, p.log); err != nil {
 			return err
 		}
 		in.AttachEstimate(est, c.cfg.Cost.TeamTag, c.cfg.Cost.EnvTag)

@@ -1,0 +1,5 @@
+package gate
+
+import "syscall"
+
+const mapPopulate = syscall.MAP_POPULATE

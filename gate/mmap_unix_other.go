@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package gate
+
+const mapPopulate = 0
