@@ -244,6 +244,7 @@ func (in *Input) root(plan map[string]any, resources []*ast.Term) ast.Value {
 	root := map[string]any{
 		"plan":      plan,
 		"resources": ast.NewArray(resources...),
+		"index":     in.indexValue(),
 		"summary":   summaryValue(in.Summary),
 		"context":   ast.NewObject(ctx...),
 	}
@@ -251,6 +252,63 @@ func (in *Input) root(plan map[string]any, resources []*ast.Term) ast.Value {
 		root["cost"] = in.costs.totals()
 	}
 	return ast.LazyObject(root)
+}
+
+// Index lists positions in input.resources that the library's
+// selections would otherwise find by iterating every resource in Rego:
+// Changed holds the managed resources the plan creates, updates or
+// replaces (costgate.lib.changed), TagJudged those of them that are
+// taggable with known tags (costgate.lib.tag_judged). Both are in input
+// order. On a 10,000-resource plan the two comprehensions were half of
+// the evaluation time; read from the index they cost nothing.
+type Index struct {
+	Changed   []int `json:"changed"`
+	TagJudged []int `json:"tag_judged"`
+}
+
+// Index computes input.index.
+func (in *Input) Index() Index {
+	x := Index{Changed: []int{}, TagJudged: []int{}}
+	for i := range in.Resources {
+		r := &in.Resources[i]
+		if !r.changed() {
+			continue
+		}
+		x.Changed = append(x.Changed, i)
+		if r.Taggable && r.TagsKnown {
+			x.TagJudged = append(x.TagJudged, i)
+		}
+	}
+	return x
+}
+
+// changed is costgate.lib.changed: a managed resource being created,
+// updated or replaced.
+func (r *Resource) changed() bool {
+	if r.Mode != string(tfjson.ManagedResourceMode) {
+		return false
+	}
+	switch r.Action {
+	case "create", "update", "replace":
+		return true
+	}
+	return false
+}
+
+func (in *Input) indexValue() ast.Object {
+	x := in.Index()
+	return ast.NewObject(
+		[2]*ast.Term{ast.InternedTerm("changed"), positions(x.Changed)},
+		[2]*ast.Term{ast.InternedTerm("tag_judged"), positions(x.TagJudged)},
+	)
+}
+
+func positions(ix []int) *ast.Term {
+	terms := make([]*ast.Term, len(ix))
+	for k, i := range ix {
+		terms[k] = ast.InternedTerm(i)
+	}
+	return ast.ArrayTerm(terms...)
 }
 
 func summaryValue(s costgate.Summary) ast.Object {
@@ -335,7 +393,7 @@ func (c *termCache) tags(m map[string]*string) *ast.Term {
 }
 
 func (r *Resource) value(c *termCache, change ast.Object, costs *costIndex) ast.Object {
-	cost := ast.NullTerm()
+	cost := ast.InternedNullTerm
 	if costs != nil {
 		cost = costs.resourceCost(r.Address)
 	}
@@ -345,9 +403,9 @@ func (r *Resource) value(c *termCache, change ast.Object, costs *costIndex) ast.
 				return t
 			}
 		}
-		return ast.NullTerm()
+		return ast.InternedNullTerm
 	}
-	index := ast.NullTerm()
+	index := ast.InternedNullTerm
 	switch x := r.Index.(type) {
 	case string:
 		index = ast.StringTerm(x)
@@ -370,8 +428,8 @@ func (r *Resource) value(c *termCache, change ast.Object, costs *costIndex) ast.
 		[2]*ast.Term{ast.InternedTerm("before"), field("before")},
 		[2]*ast.Term{ast.InternedTerm("after"), field("after")},
 		[2]*ast.Term{ast.InternedTerm("after_unknown"), field("after_unknown")},
-		[2]*ast.Term{ast.InternedTerm("taggable"), ast.BooleanTerm(r.Taggable)},
-		[2]*ast.Term{ast.InternedTerm("tags_known"), ast.BooleanTerm(r.TagsKnown)},
+		[2]*ast.Term{ast.InternedTerm("taggable"), ast.InternedTerm(r.Taggable)},
+		[2]*ast.Term{ast.InternedTerm("tags_known"), ast.InternedTerm(r.TagsKnown)},
 		[2]*ast.Term{ast.InternedTerm("tags"), c.tags(r.Tags)},
 		[2]*ast.Term{ast.InternedTerm("tags_unknown"), c.strings(r.TagsUnknown)},
 		[2]*ast.Term{ast.InternedTerm("source"), c.str(r.Source)},
@@ -387,7 +445,7 @@ func (in *Input) JSON() ([]byte, error) {
 	}
 	root := v.(ast.Object)
 	doc := map[string]any{"plan": in.Plan.Raw}
-	for _, k := range []string{"resources", "summary", "context", "cost"} {
+	for _, k := range []string{"resources", "index", "summary", "context", "cost"} {
 		t := root.Get(ast.StringTerm(k))
 		if t == nil {
 			continue

@@ -126,3 +126,26 @@ test_money if {
 	lib.money(1234.567) == "1234.57"
 	not lib.money("x")
 }
+
+test_changed_resources_filters_without_index if {
+	created := resource({"address": "a.created"})
+	deleted := resource({"address": "a.deleted", "action": "delete"})
+	untaggable := resource({"address": "a.untaggable", "taggable": false})
+	lib.changed_resources == [created, untaggable] with input as {"resources": [created, deleted, untaggable]}
+	lib.tag_judged_resources == [created] with input as {"resources": [created, deleted, untaggable]}
+}
+
+test_changed_resources_read_from_index if {
+	a := resource({"address": "a.a"})
+	b := resource({"address": "a.b"})
+	c := resource({"address": "a.c"})
+	doc := {"resources": [a, b, c], "index": {"changed": [0, 2], "tag_judged": [2]}}
+	lib.changed_resources == [a, c] with input as doc
+	lib.tag_judged_resources == [c] with input as doc
+}
+
+test_empty_index_selects_nothing if {
+	doc := {"resources": [resource({})], "index": {"changed": [], "tag_judged": []}}
+	lib.changed_resources == [] with input as doc
+	lib.tag_judged_resources == [] with input as doc
+}
