@@ -114,10 +114,26 @@ func (mr *MemberReader) members(b json.RawMessage) (map[string]any, error) {
 	if !isObject(b) {
 		return nil, nil
 	}
-	out := make(map[string]any, 16)
+	// The map is sized once: for ReadOnly by the keys asked for (and
+	// made only when one is present), else by a count of the members.
+	// Growing maps from a fixed guess was most of what reading the
+	// values of a 10,000-resource plan allocated.
+	var out map[string]any
+	if mr.keys == nil {
+		n, err := countMembers(&mr.d, b)
+		if err != nil {
+			return nil, err
+		}
+		out = make(map[string]any, n)
+	}
 	err := eachMember(&mr.d, b, func(key string, raw json.RawMessage) {
-		if mr.keys != nil && !mr.keys[key] {
-			return
+		if mr.keys != nil {
+			if !mr.keys[key] {
+				return
+			}
+			if out == nil {
+				out = make(map[string]any, len(mr.keys))
+			}
 		}
 		if len(mr.slab) == cap(mr.slab) {
 			mr.slab = make([]json.RawMessage, 0, 512)
@@ -128,7 +144,17 @@ func (mr *MemberReader) members(b json.RawMessage) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if out == nil {
+		out = map[string]any{}
+	}
 	return out, nil
+}
+
+// countMembers counts the members of a raw JSON object.
+func countMembers(d *jsonDecoder, b []byte) (int, error) {
+	n := 0
+	err := eachMember(d, b, func(string, json.RawMessage) { n++ })
+	return n, err
 }
 
 func isObject(b []byte) bool {

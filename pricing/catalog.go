@@ -17,7 +17,8 @@ type Catalog struct {
 	snap    *Snapshot
 	id      string
 	buckets map[bucketKey][]int // (provider, service, region) -> price indexes
-	cache   sync.Map            // Query.key() -> lookupResult
+	mu      sync.RWMutex
+	cache   map[string]lookupResult // Query.appendKey -> result
 }
 
 type bucketKey struct{ provider, service, region string }
@@ -28,7 +29,7 @@ type lookupResult struct {
 }
 
 func newCatalog(s *Snapshot, id string) *Catalog {
-	c := &Catalog{snap: s, id: id, buckets: map[bucketKey][]int{}}
+	c := &Catalog{snap: s, id: id, buckets: map[bucketKey][]int{}, cache: map[string]lookupResult{}}
 	for i := range s.Prices {
 		p := &s.Prices[i]
 		if p.Currency == "" {
@@ -65,25 +66,25 @@ type Query struct {
 	Unit     string
 }
 
-func (q Query) key() string {
-	// A lookup builds the key of its query every time (the cache is keyed
-	// by it): two allocations, attributes in sorted order.
+// key is the query's cache key: its parts, attributes in sorted order.
+func (q Query) key() string { return string(q.appendKey(nil)) }
+
+// appendKey appends the key to b. A lookup builds it every time, into a
+// buffer on its stack, and allocates only when the cache misses.
+func (q Query) appendKey(b []byte) []byte {
 	var kbuf [8]string
 	keys := kbuf[:0]
-	n := len(q.Provider) + len(q.Service) + len(q.Region) + len(q.Unit) + 4
-	for k, v := range q.Attrs {
+	for k := range q.Attrs {
 		keys = append(keys, k)
-		n += len(k) + len(v) + 2
 	}
 	slices.Sort(keys)
-	b := make([]byte, 0, n)
 	for _, part := range [...]string{q.Provider, q.Service, q.Region, q.Unit} {
 		b = append(append(b, part...), '|')
 	}
 	for _, k := range keys {
 		b = append(append(append(append(b, k...), '='), q.Attrs[k]...), ';')
 	}
-	return string(b)
+	return b
 }
 
 func (q Query) String() string {
@@ -137,9 +138,12 @@ func (c *Catalog) LookupTiers(q Query) ([]Price, error) {
 }
 
 func (c *Catalog) find(q Query) ([]Price, error) {
-	key := q.key()
-	if v, ok := c.cache.Load(key); ok {
-		r := v.(lookupResult)
+	var kbuf [256]byte
+	key := q.appendKey(kbuf[:0])
+	c.mu.RLock()
+	r, ok := c.cache[string(key)]
+	c.mu.RUnlock()
+	if ok {
 		return r.prices, r.err
 	}
 	var out []Price
@@ -164,7 +168,9 @@ func (c *Catalog) find(q Query) ([]Price, error) {
 		err = fmt.Errorf("%w %s: %s", ErrNoPrice, c.id, q)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return tierStart(out[i]).Cmp(tierStart(out[j])) < 0 })
-	c.cache.Store(key, lookupResult{out, err})
+	c.mu.Lock()
+	c.cache[string(key)] = lookupResult{out, err}
+	c.mu.Unlock()
 	return out, err
 }
 
