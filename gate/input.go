@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -330,6 +332,7 @@ type termCache struct {
 	strs map[string]*ast.Term
 	sets map[string]*ast.Term
 	buf  []byte
+	keys []string
 }
 
 func newTermCache() *termCache {
@@ -366,7 +369,12 @@ func (c *termCache) strings(ss []string) *ast.Term {
 
 // tags returns an object term of a tag set, shared between equal sets.
 func (c *termCache) tags(m map[string]*string) *ast.Term {
-	keys := sortedKeys(m)
+	keys := c.keys[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	c.keys = keys
 	c.buf = append(c.buf[:0], 1)
 	for _, k := range keys {
 		c.buf = append(c.buf, k...)
@@ -381,7 +389,7 @@ func (c *termCache) tags(m map[string]*string) *ast.Term {
 	}
 	pairs := make([][2]*ast.Term, len(keys))
 	for i, k := range keys {
-		val := ast.NullTerm()
+		val := ast.InternedNullTerm
 		if v := m[k]; v != nil {
 			val = c.str(*v)
 		}
@@ -392,14 +400,23 @@ func (c *termCache) tags(m map[string]*string) *ast.Term {
 	return t
 }
 
+// The member names of an input.resources[] object, made once.
+var (
+	kAddress, kModule, kType, kName, kIndex                 = ast.StringTerm("address"), ast.StringTerm("module"), ast.StringTerm("type"), ast.StringTerm("name"), ast.StringTerm("index")
+	kProvider, kProviderConfigKey, kMode, kActions, kAction = ast.StringTerm("provider"), ast.StringTerm("provider_config_key"), ast.StringTerm("mode"), ast.StringTerm("actions"), ast.StringTerm("action")
+	kBefore, kAfter, kAfterUnknown                          = ast.StringTerm("before"), ast.StringTerm("after"), ast.StringTerm("after_unknown")
+	kTaggable, kTagsKnown, kTags, kTagsUnknown              = ast.StringTerm("taggable"), ast.StringTerm("tags_known"), ast.StringTerm("tags"), ast.StringTerm("tags_unknown")
+	kSource, kCost                                          = ast.StringTerm("source"), ast.StringTerm("cost")
+)
+
 func (r *Resource) value(c *termCache, change ast.Object, costs *costIndex) ast.Object {
 	cost := ast.InternedNullTerm
 	if costs != nil {
 		cost = costs.resourceCost(r.Address)
 	}
-	field := func(k string) *ast.Term {
+	field := func(k *ast.Term) *ast.Term {
 		if change != nil {
-			if t := change.Get(ast.InternedTerm(k)); t != nil {
+			if t := change.Get(k); t != nil {
 				return t
 			}
 		}
@@ -410,30 +427,35 @@ func (r *Resource) value(c *termCache, change ast.Object, costs *costIndex) ast.
 	case string:
 		index = ast.StringTerm(x)
 	case json.Number:
-		index = ast.NumberTerm(x)
+		// count indexes are small integers: OPA keeps one term of each.
+		if n, err := strconv.Atoi(string(x)); err == nil && string(x) == strconv.Itoa(n) {
+			index = ast.InternedTerm(n)
+		} else {
+			index = ast.NumberTerm(x)
+		}
 	case float64:
 		index = ast.FloatNumberTerm(x)
 	}
 	return ast.NewObject(
-		[2]*ast.Term{ast.InternedTerm("address"), ast.StringTerm(r.Address)},
-		[2]*ast.Term{ast.InternedTerm("module"), c.str(r.Module)},
-		[2]*ast.Term{ast.InternedTerm("type"), c.str(r.Type)},
-		[2]*ast.Term{ast.InternedTerm("name"), c.str(r.Name)},
-		[2]*ast.Term{ast.InternedTerm("index"), index},
-		[2]*ast.Term{ast.InternedTerm("provider"), c.str(r.Provider)},
-		[2]*ast.Term{ast.InternedTerm("provider_config_key"), c.str(r.ProviderConfigKey)},
-		[2]*ast.Term{ast.InternedTerm("mode"), c.str(r.Mode)},
-		[2]*ast.Term{ast.InternedTerm("actions"), c.strings(r.Actions)},
-		[2]*ast.Term{ast.InternedTerm("action"), c.str(r.Action)},
-		[2]*ast.Term{ast.InternedTerm("before"), field("before")},
-		[2]*ast.Term{ast.InternedTerm("after"), field("after")},
-		[2]*ast.Term{ast.InternedTerm("after_unknown"), field("after_unknown")},
-		[2]*ast.Term{ast.InternedTerm("taggable"), ast.InternedTerm(r.Taggable)},
-		[2]*ast.Term{ast.InternedTerm("tags_known"), ast.InternedTerm(r.TagsKnown)},
-		[2]*ast.Term{ast.InternedTerm("tags"), c.tags(r.Tags)},
-		[2]*ast.Term{ast.InternedTerm("tags_unknown"), c.strings(r.TagsUnknown)},
-		[2]*ast.Term{ast.InternedTerm("source"), c.str(r.Source)},
-		[2]*ast.Term{ast.InternedTerm("cost"), cost},
+		[2]*ast.Term{kAddress, ast.StringTerm(r.Address)},
+		[2]*ast.Term{kModule, c.str(r.Module)},
+		[2]*ast.Term{kType, c.str(r.Type)},
+		[2]*ast.Term{kName, c.str(r.Name)},
+		[2]*ast.Term{kIndex, index},
+		[2]*ast.Term{kProvider, c.str(r.Provider)},
+		[2]*ast.Term{kProviderConfigKey, c.str(r.ProviderConfigKey)},
+		[2]*ast.Term{kMode, c.str(r.Mode)},
+		[2]*ast.Term{kActions, c.strings(r.Actions)},
+		[2]*ast.Term{kAction, c.str(r.Action)},
+		[2]*ast.Term{kBefore, field(kBefore)},
+		[2]*ast.Term{kAfter, field(kAfter)},
+		[2]*ast.Term{kAfterUnknown, field(kAfterUnknown)},
+		[2]*ast.Term{kTaggable, ast.InternedTerm(r.Taggable)},
+		[2]*ast.Term{kTagsKnown, ast.InternedTerm(r.TagsKnown)},
+		[2]*ast.Term{kTags, c.tags(r.Tags)},
+		[2]*ast.Term{kTagsUnknown, c.strings(r.TagsUnknown)},
+		[2]*ast.Term{kSource, c.str(r.Source)},
+		[2]*ast.Term{kCost, cost},
 	)
 }
 
