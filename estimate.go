@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -269,7 +270,20 @@ func (r Rate) Rat() *big.Rat { return new(big.Rat).Set(r.rat()) }
 // that hold rates. Cheaper than String.
 func (r Rate) AppendKey(b []byte) []byte {
 	x := r.rat()
-	b = x.Num().Append(b, 16)
+	num := x.Num()
+	// Prices are small fractions: format them without big.Int's buffers
+	// (Denom even allocates a new 1 for an integer).
+	if num.IsInt64() {
+		b = strconv.AppendInt(b, num.Int64(), 16)
+		if x.IsInt() {
+			return append(b, '/', '1')
+		}
+		if d := x.Denom(); d.IsInt64() {
+			return strconv.AppendInt(append(b, '/'), d.Int64(), 16)
+		}
+	} else {
+		b = num.Append(b, 16)
+	}
 	b = append(b, '/')
 	return x.Denom().Append(b, 16)
 }

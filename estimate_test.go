@@ -116,3 +116,27 @@ func TestEstimateJSON(t *testing.T) {
 		t.Error("Resource")
 	}
 }
+
+// TestRateAppendKey checks the short path of AppendKey against the
+// numerator and denominator in hex, and that equal rates give equal keys.
+func TestRateAppendKey(t *testing.T) {
+	for _, s := range []string{"0", "1", "-3", "0.096", "-0.0000166667", "7/10", "12345678901234567890123", "1/12345678901234567890123", "123456789012345678901/7"} {
+		r, err := ParseRate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := r.Rat()
+		want := x.Num().Text(16) + "/" + x.Denom().Text(16)
+		if got := string(r.AppendKey([]byte("k:"))); got != "k:"+want {
+			t.Errorf("AppendKey(%s) = %q, want %q", s, got, "k:"+want)
+		}
+	}
+	a, _ := ParseRate("0.50")
+	b, _ := ParseRate("1/2")
+	if string(a.AppendKey(nil)) != string(b.AppendKey(nil)) {
+		t.Errorf("0.50 and 1/2 have different keys")
+	}
+	if got := string(Rate{}.AppendKey(nil)); got != "0/1" {
+		t.Errorf("zero Rate key %q", got)
+	}
+}

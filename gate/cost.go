@@ -20,10 +20,9 @@ type costIndex struct {
 	byEnv   map[string]*groupSums
 	teamTag string
 	envTag  string
-	// shared caches the cost objects of component-less estimates (free
-	// and unpriced resources, most of a large plan), which repeat.
-	shared map[string]*ast.Term
-	mu     sync.Mutex
+	// notEstimated is the cost object of a resource the estimate does not
+	// list (made once: a plan may have thousands).
+	notEstimated func() *ast.Term
 }
 
 // groupSums are exact monthly totals of a group of resources.
@@ -45,8 +44,19 @@ func newCostIndex(in *Input, est *costgate.PlanEstimate, teamTag, envTag string)
 		envTag = "env"
 	}
 	c := &costIndex{est: est, byAddr: make(map[string]*costgate.ResourceEstimate, len(est.Resources)),
-		byTeam: map[string]*groupSums{}, byEnv: map[string]*groupSums{}, teamTag: teamTag, envTag: envTag,
-		shared: map[string]*ast.Term{}}
+		byTeam: map[string]*groupSums{}, byEnv: map[string]*groupSums{}, teamTag: teamTag, envTag: envTag}
+	c.notEstimated = sync.OnceValue(func() *ast.Term {
+		return ast.ObjectTerm(
+			[2]*ast.Term{ast.StringTerm("priced"), ast.InternedTerm(false)},
+			[2]*ast.Term{ast.StringTerm("free"), ast.InternedTerm(false)},
+			[2]*ast.Term{ast.StringTerm("currency"), ast.StringTerm(est.Currency)},
+			[2]*ast.Term{ast.StringTerm("monthly_before"), ast.InternedNullTerm},
+			[2]*ast.Term{ast.StringTerm("monthly_after"), ast.InternedNullTerm},
+			[2]*ast.Term{ast.StringTerm("monthly_delta"), ast.InternedNullTerm},
+			[2]*ast.Term{ast.StringTerm("components"), ast.ArrayTerm()},
+			[2]*ast.Term{ast.StringTerm("reason"), ast.StringTerm("not estimated")},
+		)
+	})
 	for i := range est.Resources {
 		c.byAddr[est.Resources[i].Address] = &est.Resources[i]
 	}
@@ -101,20 +111,13 @@ func moneyTerm(m *costgate.Money) *ast.Term {
 
 func sumTerm(s costgate.Sum) *ast.Term { return ast.NumberTerm(json.Number(s.String())) }
 
-// resourceCost is input.resources[i].cost.
-func (c *costIndex) resourceCost(address string) *ast.Term {
+// resourceCost is input.resources[i].cost. Equal estimates share one
+// term through tc, the calling goroutine's cache (a shared one behind a
+// lock cost more than it saved).
+func (c *costIndex) resourceCost(address string, tc *termCache) *ast.Term {
 	re := c.byAddr[address]
 	if re == nil {
-		return ast.ObjectTerm(
-			[2]*ast.Term{ast.StringTerm("priced"), ast.BooleanTerm(false)},
-			[2]*ast.Term{ast.StringTerm("free"), ast.BooleanTerm(false)},
-			[2]*ast.Term{ast.StringTerm("currency"), ast.StringTerm(c.est.Currency)},
-			[2]*ast.Term{ast.StringTerm("monthly_before"), ast.NullTerm()},
-			[2]*ast.Term{ast.StringTerm("monthly_after"), ast.NullTerm()},
-			[2]*ast.Term{ast.StringTerm("monthly_delta"), ast.NullTerm()},
-			[2]*ast.Term{ast.StringTerm("components"), ast.ArrayTerm()},
-			[2]*ast.Term{ast.StringTerm("reason"), ast.StringTerm("not estimated")},
-		)
+		return c.notEstimated()
 	}
 	// Equal estimates (free types, unpriced ones, the same instance type
 	// twice) share one term.
@@ -137,13 +140,11 @@ func (c *costIndex) resourceCost(address string) *ast.Term {
 		kb = appendOptMoney(append(kb, 1), cc.Monthly)
 		kb = appendBools(kb, cc.UsageBased)
 	}
-	c.mu.Lock()
-	t, ok := c.shared[string(kb)]
-	c.mu.Unlock()
-	key := string(kb)
+	t, ok := tc.costs[string(kb)]
 	if ok {
 		return t
 	}
+	key := string(kb)
 	comps := make([]*ast.Term, len(re.Components))
 	for i, cc := range re.Components {
 		qty := ast.NullTerm()
@@ -174,9 +175,7 @@ func (c *costIndex) resourceCost(address string) *ast.Term {
 		[2]*ast.Term{ast.StringTerm("components"), ast.ArrayTerm(comps...)},
 		[2]*ast.Term{ast.StringTerm("reason"), ast.StringTerm(re.Reason)},
 	)
-	c.mu.Lock()
-	c.shared[key] = t
-	c.mu.Unlock()
+	tc.costs[key] = t
 	return t
 }
 

@@ -329,14 +329,15 @@ func summaryValue(s costgate.Summary) ast.Object {
 // providers, actions, tag sets): OPA values are immutable, so one term can
 // sit in many objects, and a large plan then costs far fewer allocations.
 type termCache struct {
-	strs map[string]*ast.Term
-	sets map[string]*ast.Term
-	buf  []byte
-	keys []string
+	strs  map[string]*ast.Term
+	sets  map[string]*ast.Term
+	costs map[string]*ast.Term // resources' cost objects, by content
+	buf   []byte
+	keys  []string
 }
 
 func newTermCache() *termCache {
-	return &termCache{strs: map[string]*ast.Term{}, sets: map[string]*ast.Term{}}
+	return &termCache{strs: map[string]*ast.Term{}, sets: map[string]*ast.Term{}, costs: map[string]*ast.Term{}}
 }
 
 func (c *termCache) str(s string) *ast.Term {
@@ -412,7 +413,7 @@ var (
 func (r *Resource) value(c *termCache, change ast.Object, costs *costIndex) ast.Object {
 	cost := ast.InternedNullTerm
 	if costs != nil {
-		cost = costs.resourceCost(r.Address)
+		cost = costs.resourceCost(r.Address, c)
 	}
 	field := func(k *ast.Term) *ast.Term {
 		if change != nil {

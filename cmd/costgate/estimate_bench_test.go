@@ -93,3 +93,55 @@ func BenchmarkPlanValues10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCheck10k is what `check` does with a plan of 10,000
+// resources after start-up, with and without the cost estimate (the
+// policies compiled once, as in serve): parse, input, estimate (mapping,
+// pricing, attaching), evaluation of the default library. The ratio of
+// the two is the estimate's share of check's time.
+func BenchmarkCheck10k(b *testing.B) {
+	var buf bytes.Buffer
+	if err := plangen.Write(&buf, plangen.Options{Resources: 10_000, Seed: 1, UntaggedPercent: 5}); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	ctx := context.Background()
+	eng, err := gate.New(ctx, gate.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg := estimators.Registry()
+	now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	for _, withCost := range []bool{false, true} {
+		name := "no-cost"
+		if withCost {
+			name = "cost"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			var priced int
+			for b.Loop() {
+				p, err := gate.ParsePlan(data, "plangen.json")
+				if err != nil {
+					b.Fatal(err)
+				}
+				in := gate.BuildInput(p, gate.InputOptions{})
+				if withCost {
+					est := estimators.New(pricing.Default(), pricing.Options{Registry: reg, Now: func() time.Time { return now }})
+					pe, _, err := estimateWith(ctx, est, in, false)
+					if err != nil {
+						b.Fatal(err)
+					}
+					in.AttachEstimate(pe, "", "")
+					priced = len(pe.Resources) - len(pe.Unpriced)
+				}
+				if _, err := eng.Evaluate(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if withCost && priced == 0 {
+				b.Fatal("nothing priced")
+			}
+		})
+	}
+}

@@ -16,20 +16,30 @@ type S3Standard struct {
 	UsageSource     string
 }
 
+// The attributes of the S3 Standard queries; read-only, shared by every
+// bucket.
+var (
+	s3StorageAttrs  = map[string]string{"productFamily": "Storage", "volumeType": "Standard"}
+	s3Tier1Attrs    = map[string]string{"group": "S3-API-Tier1"}
+	s3Tier2Attrs    = map[string]string{"group": "S3-API-Tier2"}
+	s3ScannedAttrs  = map[string]string{"group": "S3-API-Select-Scanned"}
+	s3ReturnedAttrs = map[string]string{"group": "S3-API-Select-Returned"}
+)
+
 func s3Components(p pricing.Pricer, region string, b S3Standard) ([]costgate.CostComponent, error) {
 	std := func(unit string, attrs map[string]string) pricing.Query { return q("AmazonS3", region, unit, attrs) }
 	const sub = "Standard"
 	storage, err := p.Tiered(pricing.Line{Name: "Storage", Subresource: sub, Unit: "GB", Quantity: b.StorageGB, UsageBased: true, UsageSource: b.UsageSource,
-		Query: std("GB-month", map[string]string{"productFamily": "Storage", "volumeType": "Standard"})}, tbTier)
+		Query: std("GB-month", s3StorageAttrs)}, tbTier)
 	if err != nil {
 		return nil, err
 	}
 	out := storage
-	for _, l := range []pricing.Line{
-		{Name: "PUT, COPY, POST, LIST requests", Unit: "1k requests", Quantity: thousands(b.Tier1Requests), Scale: 1000, Query: std("request", map[string]string{"group": "S3-API-Tier1"})},
-		{Name: "GET, SELECT, and all other requests", Unit: "1k requests", Quantity: thousands(b.Tier2Requests), Scale: 1000, Query: std("request", map[string]string{"group": "S3-API-Tier2"})},
-		{Name: "Select data scanned", Unit: "GB", Quantity: b.SelectScannedGB, Query: std("GB", map[string]string{"group": "S3-API-Select-Scanned"})},
-		{Name: "Select data returned", Unit: "GB", Quantity: b.SelectReturnGB, Query: std("GB", map[string]string{"group": "S3-API-Select-Returned"})},
+	for _, l := range [...]pricing.Line{
+		{Name: "PUT, COPY, POST, LIST requests", Unit: "1k requests", Quantity: thousands(b.Tier1Requests), Scale: 1000, Query: std("request", s3Tier1Attrs)},
+		{Name: "GET, SELECT, and all other requests", Unit: "1k requests", Quantity: thousands(b.Tier2Requests), Scale: 1000, Query: std("request", s3Tier2Attrs)},
+		{Name: "Select data scanned", Unit: "GB", Quantity: b.SelectScannedGB, Query: std("GB", s3ScannedAttrs)},
+		{Name: "Select data returned", Unit: "GB", Quantity: b.SelectReturnGB, Query: std("GB", s3ReturnedAttrs)},
 	} {
 		l.Subresource, l.UsageBased, l.UsageSource = sub, true, b.UsageSource
 		c, err := p.Component(l)
