@@ -12,7 +12,8 @@
 # measured by `go test ./cmd/costgate -bench Estimate`).
 #
 # Prints, per plan size, the median wall time (s) and peak RSS (MB) of each
-# tool and the ratios costgate/conftest. The issue's targets are at most
+# tool (the runs taken in turns: conftest, costgate, conftest, ...) and the
+# ratios costgate/conftest. The issue's targets are at most
 # 0.2x conftest's wall time and 0.5x its peak memory on the 10,000-resource
 # plan; --strict makes missing them an error.
 #
@@ -195,32 +196,23 @@ print(len(f), len({x.get("address") for x in f}))' "$1"
 	fi
 }
 
-# measure NAME OUT CMD...: runs CMD $RUNS times (after one untimed warm-up
-# run), each under GNU time; sets MEDIAN_WALL (s) and MEDIAN_RSS (MB). Exit
-# 0 (allowed) and 1 (denied) are results; anything else is an error.
-measure() {
-	local name=$1 out=$2
+# run_once NAME OUT CMD...: runs CMD once under GNU time; sets WALL (s)
+# and RSS (KB). Exit 0 (allowed) and 1 (denied) are results; anything
+# else is an error.
+run_once() {
+	local name=$1 out=$2 rc
 	shift 2
-	local i rc walls="" rsss="" w m
-	for i in $(seq 0 "$RUNS"); do
-		set +e
-		"$TIME" -f '%e %M' -o "$WORK/time.txt" "$@" >"$out" 2>"$WORK/stderr.txt"
-		rc=$?
-		set -e
-		if [ "$rc" -gt 1 ]; then
-			echo "gate-vs-conftest: $name exited $rc:" >&2
-			tail -n 20 "$WORK/stderr.txt" >&2
-			exit 2
-		fi
-		[ "$i" = 0 ] && continue # warm-up: page cache, binary loading
-		# GNU time writes "Command exited with non-zero status N" first.
-		read -r w m < <(tail -n 1 "$WORK/time.txt")
-		walls="$walls $w"
-		rsss="$rsss $m"
-		printf '    %s run %d: %6.2f s %7.1f MB\n' "$name" "$i" "$w" "$(awk -v k="$m" 'BEGIN{print k/1024}')" >&2
-	done
-	MEDIAN_WALL=$(median $walls)
-	MEDIAN_RSS=$(awk -v k="$(median $rsss)" 'BEGIN{printf "%.1f", k/1024}')
+	set +e
+	"$TIME" -f '%e %M' -o "$WORK/time.txt" "$@" >"$out" 2>"$WORK/stderr.txt"
+	rc=$?
+	set -e
+	if [ "$rc" -gt 1 ]; then
+		echo "gate-vs-conftest: $name exited $rc:" >&2
+		tail -n 20 "$WORK/stderr.txt" >&2
+		exit 2
+	fi
+	# GNU time writes "Command exited with non-zero status N" first.
+	read -r WALL RSS < <(tail -n 1 "$WORK/time.txt")
 }
 
 median() {
@@ -241,10 +233,24 @@ for n in $SIZES; do
 	echo
 	echo "plan: $n resource changes, $size MB"
 
-	log "conftest test ($n)"
-	measure conftest "$WORK/conftest-$n.json" \
-		"$CONFTEST" test --no-color --output json --policy "$WORK/policy" "$plan"
-	cf_wall=$MEDIAN_WALL cf_rss=$MEDIAN_RSS
+	# The tools take turns (conftest, costgate, conftest, ...) after one
+	# untimed warm-up run each, so a machine that speeds up or slows down
+	# during the measurement affects both alike.
+	log "conftest test and costgate check ($n), $RUNS runs each, in turns"
+	cf_walls="" cf_rsss="" cg_walls="" cg_rsss=""
+	for i in $(seq 0 "$RUNS"); do
+		run_once conftest "$WORK/conftest-$n.json" \
+			"$CONFTEST" test --no-color --output json --policy "$WORK/policy" "$plan"
+		[ "$i" = 0 ] || { cf_walls="$cf_walls $WALL"; cf_rsss="$cf_rsss $RSS"; }
+		[ "$i" = 0 ] || printf '    conftest run %d: %6.2f s %7.1f MB\n' "$i" "$WALL" "$(awk -v k="$RSS" 'BEGIN{print k/1024}')" >&2
+		[ "$CONFTEST_ONLY" = 1 ] && continue
+		run_once costgate "$WORK/costgate-$n.json" \
+			"$COSTGATE" check --no-cost --config "$WORK/costgate.yaml" --format json "$plan"
+		[ "$i" = 0 ] || { cg_walls="$cg_walls $WALL"; cg_rsss="$cg_rsss $RSS"; }
+		[ "$i" = 0 ] || printf '    costgate run %d: %6.2f s %7.1f MB\n' "$i" "$WALL" "$(awk -v k="$RSS" 'BEGIN{print k/1024}')" >&2
+	done
+	# shellcheck disable=SC2086 # word splitting of the lists is meant
+	cf_wall=$(median $cf_walls) cf_rss=$(awk -v k="$(median $cf_rsss)" 'BEGIN{printf "%.1f", k/1024}')
 	read -r cf_findings cf_addrs < <(count_conftest "$WORK/conftest-$n.json")
 	printf '  %-9s %8.2f s %9.1f MB   %6d violations on %6d resources\n' conftest "$cf_wall" "$cf_rss" "$cf_findings" "$cf_addrs"
 
@@ -252,10 +258,8 @@ for n in $SIZES; do
 		continue
 	fi
 
-	log "costgate check ($n)"
-	measure costgate "$WORK/costgate-$n.json" \
-		"$COSTGATE" check --no-cost --config "$WORK/costgate.yaml" --format json "$plan"
-	cg_wall=$MEDIAN_WALL cg_rss=$MEDIAN_RSS
+	# shellcheck disable=SC2086
+	cg_wall=$(median $cg_walls) cg_rss=$(awk -v k="$(median $cg_rsss)" 'BEGIN{printf "%.1f", k/1024}')
 	read -r cg_findings cg_addrs < <(count_costgate "$WORK/costgate-$n.json")
 	printf '  %-9s %8.2f s %9.1f MB   %6d violations on %6d resources\n' costgate "$cg_wall" "$cg_rss" "$cg_findings" "$cg_addrs"
 
