@@ -111,3 +111,11 @@ func TestIndexMatchesLibrary(t *testing.T) {
 		t.Errorf("the fixtures should have resources the index lists and resources it leaves out (listed %v, left out %v)", sawChanged, sawSkipped)
 	}
 }
+
+func TestCanonicalInt(t *testing.T) {
+	for s, want := range map[string]bool{"0": true, "7": true, "-3": true, "120": true, "007": false, "+5": false, "-0": false, "": false, "-": false} {
+		if got := canonicalInt(s); got != want {
+			t.Errorf("canonicalInt(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

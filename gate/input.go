@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -410,6 +411,14 @@ var (
 	kSource, kCost                                          = ast.StringTerm("source"), ast.StringTerm("cost")
 )
 
+// canonicalInt reports whether s is written as OPA writes the integer
+// (no sign but a minus, no leading zero), so the interned term prints
+// the same.
+func canonicalInt(s string) bool {
+	d := strings.TrimPrefix(s, "-")
+	return d != "" && (d[0] != '0' || d == "0") && d[0] != '+' && s != "-0"
+}
+
 func (r *Resource) value(c *termCache, change ast.Object, costs *costIndex) ast.Object {
 	cost := ast.InternedNullTerm
 	if costs != nil {
@@ -429,7 +438,7 @@ func (r *Resource) value(c *termCache, change ast.Object, costs *costIndex) ast.
 		index = ast.StringTerm(x)
 	case json.Number:
 		// count indexes are small integers: OPA keeps one term of each.
-		if n, err := strconv.Atoi(string(x)); err == nil && string(x) == strconv.Itoa(n) {
+		if n, err := strconv.Atoi(string(x)); err == nil && canonicalInt(string(x)) {
 			index = ast.InternedTerm(n)
 		} else {
 			index = ast.NumberTerm(x)

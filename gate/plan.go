@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -105,7 +106,9 @@ func ReadPlan(r io.Reader, name string, limit int64) (*Plan, error) {
 // tens of milliseconds on machines where a fresh page is expensive. The
 // mapping is never released, because the plan's lazily decoded members
 // point into it; use ReadPlanFile in a program that reads a bounded number
-// of plans (the CLI), and ReadPlan in a server.
+// of plans (the CLI), and ReadPlan in a server. As with any mapped file, a
+// file truncated by another program while the plan is in use makes the
+// process fault; a plan file is written once, before it is checked.
 func ReadPlanFile(path string, limit int64) (*Plan, error) {
 	if limit <= 0 {
 		limit = MaxPlanSize
@@ -170,9 +173,13 @@ func ParsePlan(data []byte, name string) (*Plan, error) {
 	if err := checkPrefix(text, name); err != nil {
 		return nil, err
 	}
-	// The digest is computed while the plan is decoded.
+	// On a large plan the digest is computed while the plan is decoded.
 	sumc := make(chan [sha256.Size]byte, 1)
-	go func() { sumc <- sha256.Sum256(text) }()
+	if len(text) >= 1<<20 && runtime.GOMAXPROCS(0) > 1 {
+		go func() { sumc <- sha256.Sum256(text) }()
+	} else {
+		sumc <- sha256.Sum256(text)
+	}
 	dec, raw, err := decodeWith(text, eagerMembers)
 	if err != nil {
 		var se *shapeError
