@@ -202,3 +202,75 @@ func TestUnknownConfigKeyListsKnownKeys(t *testing.T) {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
 }
+
+// TestPolicyInputCarriesTheEstimate: `policy input` shows the costs and
+// the index `check` gives the policies, and --no-cost leaves costs out.
+func TestPolicyInputCarriesTheEstimate(t *testing.T) {
+	type doc struct {
+		Resources []struct {
+			Address string
+			Cost    *struct {
+				Priced       bool
+				MonthlyAfter json.Number `json:"monthly_after"`
+			}
+		}
+		Index struct {
+			Changed   []int
+			TagJudged []int `json:"tag_judged"`
+		}
+		Cost *struct {
+			MonthlyAfter json.Number `json:"monthly_after"`
+		}
+	}
+	p := plan("aws_instance_lambda_s3.json")
+	code, stdout, stderr := runCLI(t, "", "policy", "input", "--no-calibration", p)
+	if code != 0 {
+		t.Fatalf("policy input: exit %d: %s", code, stderr)
+	}
+	var in doc
+	if err := json.Unmarshal([]byte(stdout), &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Cost == nil || in.Cost.MonthlyAfter == "" || in.Cost.MonthlyAfter == "0" {
+		t.Fatalf("input.cost %+v, want the plan's monthly total", in.Cost)
+	}
+	priced := 0
+	for _, r := range in.Resources {
+		if r.Cost == nil {
+			t.Fatalf("%s has no cost", r.Address)
+		}
+		if r.Cost.Priced {
+			priced++
+		}
+	}
+	if priced == 0 || len(in.Index.Changed) == 0 {
+		t.Errorf("%d priced resources, index %+v", priced, in.Index)
+	}
+	// check --format json reports the same total.
+	code, stdout, stderr = runCLI(t, "", "check", "--no-calibration", "--format", "json", p)
+	if code > 1 {
+		t.Fatalf("check: exit %d: %s", code, stderr)
+	}
+	var d struct {
+		Cost struct {
+			MonthlyAfter json.Number `json:"monthly_after"`
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Cost.MonthlyAfter != in.Cost.MonthlyAfter {
+		t.Errorf("check's monthly_after %s, policy input's %s", d.Cost.MonthlyAfter, in.Cost.MonthlyAfter)
+	}
+	code, stdout, stderr = runCLI(t, "", "policy", "input", "--no-cost", p)
+	if code != 0 {
+		t.Fatalf("policy input --no-cost: exit %d: %s", code, stderr)
+	}
+	in = doc{}
+	if err := json.Unmarshal([]byte(stdout), &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Cost != nil || in.Resources[0].Cost != nil {
+		t.Errorf("--no-cost: input.cost %+v, resources[0].cost %+v", in.Cost, in.Resources[0].Cost)
+	}
+}

@@ -70,6 +70,8 @@ type policyInputParams struct {
 	plan    string
 	tfDir   string
 	context []string
+	noCost  bool
+	est     estimateParams
 }
 
 func newPolicyInputCmd(a *app) *cobra.Command {
@@ -78,8 +80,11 @@ func newPolicyInputCmd(a *app) *cobra.Command {
 		Use:   "input [PLAN.json | -]",
 		Short: "Print the Rego input document costgate builds from a plan",
 		Long: `input prints, as JSON, exactly the document policies see as ` + "`input`" + `:
-input.plan, input.resources (with effective tags), input.summary and
-input.context. Use it when writing policies.`,
+input.plan, input.resources (with effective tags and cost estimates),
+input.index (positions of the changed and tag-judged resources),
+input.summary, input.context and input.cost, estimated as ` + "`check`" + `
+estimates them (the same config keys and flags; --no-cost leaves the
+costs out, as with check). Use it when writing policies.`,
 		Args: cobra.MaximumNArgs(1),
 		PreRunE: func(cmd *cobra.Command, args []string) error {
 			p.plan = "-"
@@ -103,7 +108,22 @@ input.context. Use it when writing policies.`,
 				}
 				opts.Source = sourceFunc(p.tfDir, idx)
 			}
-			b, err := gate.BuildInput(plan, opts).JSON()
+			in := gate.BuildInput(plan, opts)
+			if !p.noCost {
+				cfg, err := loadConfig(a.configPath, nil)
+				if err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+				if err := cfg.Pricing.validate(orDefault(cfg.Path, "config")); err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+				est, _, err := estimatePlan(cmd.Context(), cfg, &p.est, in, false)
+				if err != nil {
+					return err
+				}
+				in.AttachEstimate(est, cfg.Cost.TeamTag, cfg.Cost.EnvTag)
+			}
+			b, err := in.JSON()
 			if err != nil {
 				return err
 			}
@@ -112,6 +132,11 @@ input.context. Use it when writing policies.`,
 		},
 	}
 	cmd.Flags().StringVar(&p.tfDir, "tf-dir", "", "Terraform source directory, for input.resources[].source")
+	cmd.Flags().BoolVar(&p.noCost, "no-cost", false, "leave out the cost estimate (input.resources[].cost and input.cost are null)")
+	cmd.Flags().StringVar(&p.est.snapshot, "snapshot", "", "price snapshot file or directory (default: pricing.snapshot, else the embedded one)")
+	cmd.Flags().StringVar(&p.est.usageFile, "usage-file", "", "usage file for usage-based resources (default: pricing.usage_file)")
+	cmd.Flags().StringVar(&p.est.store, "store", "", "cost store for calibration and history (default: the config's store:, else ./.costgate when it exists)")
+	cmd.Flags().BoolVar(&p.est.noCalibration, "no-calibration", false, "estimate at list prices only")
 	cmd.Flags().StringArrayVar(&p.context, "context", nil, "context key=value (repeatable)")
 	return cmd
 }
