@@ -84,10 +84,7 @@ Exit codes: 0 allowed (warnings allowed unless --fail-on-warn), 1 denied,
 	f.BoolVar(&p.noColor, "no-color", false, "no colour in text output (also NO_COLOR)")
 	f.Int64Var(&p.maxPlanMiB, "max-plan-size", gate.MaxPlanSize>>20, "largest plan to read, in MiB")
 	f.BoolVar(&p.noCost, "no-cost", false, "skip the cost estimate (input.resources[].cost, input.cost and the cost.* rules then find nothing)")
-	f.StringVar(&p.est.snapshot, "snapshot", "", "price snapshot file or directory (default: pricing.snapshot, else the embedded one)")
-	f.StringVar(&p.est.usageFile, "usage-file", "", "usage file for usage-based resources (default: pricing.usage_file)")
-	f.StringVar(&p.est.store, "store", "", "cost store for calibration, history and data.costgate.spend (default: the config's store:, else ./.costgate when it exists)")
-	f.BoolVar(&p.est.noCalibration, "no-calibration", false, "estimate at list prices only")
+	addEstimateFlags(f, &p.est, "calibration, history and data.costgate.spend")
 	f.BoolVar(&p.log, "log", false, "record the decision in the decision log (decision_log.dsn, default costgate-decisions.db)")
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/costgate/costgate"
 	"github.com/costgate/costgate/gate"
@@ -77,10 +78,7 @@ null where unpriced.`,
 	f := cmd.Flags()
 	f.StringVarP(&p.format, "format", "f", "table", "output format: "+strings.Join(breakdown.Formats(), ", "))
 	f.StringVarP(&p.out, "out", "o", "", "also write the output to this file")
-	f.StringVar(&p.snapshot, "snapshot", "", "price snapshot file or directory (default: pricing.snapshot, else the embedded one)")
-	f.StringVar(&p.usageFile, "usage-file", "", "usage file for usage-based resources (default: pricing.usage_file)")
-	f.StringVar(&p.store, "store", "", "cost store directory for calibration and history (default: the config's store:)")
-	f.BoolVar(&p.noCalibration, "no-calibration", false, "show list prices only")
+	addEstimateFlags(f, p, "calibration and history")
 	f.StringVar(&p.now, "now", "", "estimate as of this day (YYYY-MM-DD; default today), for replays")
 	f.Int64Var(&p.maxPlanMiB, "max-plan-size", gate.MaxPlanSize>>20, "largest plan to read, in MiB")
 	return cmd
@@ -101,17 +99,37 @@ func (p *estimateParams) validate() error {
 	return nil
 }
 
+// addEstimateFlags defines the flags that choose how a plan is priced,
+// the same on every command that estimates (check, estimate, policy
+// input); storeUse says what the cost store is read for.
+func addEstimateFlags(f *pflag.FlagSet, p *estimateParams, storeUse string) {
+	f.StringVar(&p.snapshot, "snapshot", "", "price snapshot file or directory (default: pricing.snapshot, else the embedded one)")
+	f.StringVar(&p.usageFile, "usage-file", "", "usage file for usage-based resources (default: pricing.usage_file)")
+	f.StringVar(&p.store, "store", "", "cost store for "+storeUse+" (default: the config's store:, else ./.costgate when it exists)")
+	f.BoolVar(&p.noCalibration, "no-calibration", false, "estimate at list prices only")
+}
+
+// loadPricingConfig reads the config file for a command that estimates
+// and checks its pricing: section.
+func loadPricingConfig(a *app) (*loadedConfig, error) {
+	cfg, err := loadConfig(a.configPath, nil)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	if err := cfg.Pricing.validate(orDefault(cfg.Path, "config")); err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return cfg, nil
+}
+
 func runEstimate(ctx context.Context, a *app, p *estimateParams) error {
 	plan, err := readPlanArg(a, p.plan, p.maxPlanMiB)
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(a.configPath, nil)
+	cfg, err := loadPricingConfig(a)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	if err := cfg.Pricing.validate(orDefault(cfg.Path, "config")); err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return err
 	}
 	now := time.Now().UTC()
 	if p.now != "" {

@@ -110,12 +110,9 @@ costs out, as with check). Use it when writing policies.`,
 			}
 			in := gate.BuildInput(plan, opts)
 			if !p.noCost {
-				cfg, err := loadConfig(a.configPath, nil)
+				cfg, err := loadPricingConfig(a)
 				if err != nil {
-					return &exitError{code: exitUsage, err: err}
-				}
-				if err := cfg.Pricing.validate(orDefault(cfg.Path, "config")); err != nil {
-					return &exitError{code: exitUsage, err: err}
+					return err
 				}
 				est, _, err := estimatePlan(cmd.Context(), cfg, &p.est, in, false)
 				if err != nil {
@@ -133,10 +130,7 @@ costs out, as with check). Use it when writing policies.`,
 	}
 	cmd.Flags().StringVar(&p.tfDir, "tf-dir", "", "Terraform source directory, for input.resources[].source")
 	cmd.Flags().BoolVar(&p.noCost, "no-cost", false, "leave out the cost estimate (input.resources[].cost and input.cost are null)")
-	cmd.Flags().StringVar(&p.est.snapshot, "snapshot", "", "price snapshot file or directory (default: pricing.snapshot, else the embedded one)")
-	cmd.Flags().StringVar(&p.est.usageFile, "usage-file", "", "usage file for usage-based resources (default: pricing.usage_file)")
-	cmd.Flags().StringVar(&p.est.store, "store", "", "cost store for calibration and history (default: the config's store:, else ./.costgate when it exists)")
-	cmd.Flags().BoolVar(&p.est.noCalibration, "no-calibration", false, "estimate at list prices only")
+	addEstimateFlags(cmd.Flags(), &p.est, "calibration and history")
 	cmd.Flags().StringArrayVar(&p.context, "context", nil, "context key=value (repeatable)")
 	return cmd
 }
