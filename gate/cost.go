@@ -14,7 +14,11 @@ import (
 // per-resource figures by address and exact totals per team and
 // environment tag value.
 type costIndex struct {
-	est     *costgate.PlanEstimate
+	est *costgate.PlanEstimate
+	// byIndex[i] is the estimate of input.resources[i] when the estimate
+	// lists the resources in input order (as the estimators return
+	// them); otherwise byAddr finds them.
+	byIndex []*costgate.ResourceEstimate
 	byAddr  map[string]*costgate.ResourceEstimate
 	byTeam  map[string]*groupSums
 	byEnv   map[string]*groupSums
@@ -43,7 +47,7 @@ func newCostIndex(in *Input, est *costgate.PlanEstimate, teamTag, envTag string)
 	if envTag == "" {
 		envTag = "env"
 	}
-	c := &costIndex{est: est, byAddr: make(map[string]*costgate.ResourceEstimate, len(est.Resources)),
+	c := &costIndex{est: est,
 		byTeam: map[string]*groupSums{}, byEnv: map[string]*groupSums{}, teamTag: teamTag, envTag: envTag}
 	c.notEstimated = sync.OnceValue(func() *ast.Term {
 		return ast.ObjectTerm(
@@ -57,12 +61,24 @@ func newCostIndex(in *Input, est *costgate.PlanEstimate, teamTag, envTag string)
 			[2]*ast.Term{ast.StringTerm("reason"), ast.StringTerm("not estimated")},
 		)
 	})
-	for i := range est.Resources {
-		c.byAddr[est.Resources[i].Address] = &est.Resources[i]
+	aligned := len(est.Resources) == len(in.Resources)
+	for i := 0; aligned && i < len(in.Resources); i++ {
+		aligned = est.Resources[i].Address == in.Resources[i].Address
+	}
+	if aligned {
+		c.byIndex = make([]*costgate.ResourceEstimate, len(in.Resources))
+		for i := range est.Resources {
+			c.byIndex[i] = &est.Resources[i]
+		}
+	} else {
+		c.byAddr = make(map[string]*costgate.ResourceEstimate, len(est.Resources))
+		for i := range est.Resources {
+			c.byAddr[est.Resources[i].Address] = &est.Resources[i]
+		}
 	}
 	for i := range in.Resources {
 		r := &in.Resources[i]
-		re := c.byAddr[r.Address]
+		re := c.lookup(i, r.Address)
 		if re == nil {
 			continue
 		}
@@ -111,17 +127,31 @@ func moneyTerm(m *costgate.Money) *ast.Term {
 
 func sumTerm(s costgate.Sum) *ast.Term { return ast.NumberTerm(json.Number(s.String())) }
 
+// lookup is the estimate of input.resources[i] (at address), or nil.
+func (c *costIndex) lookup(i int, address string) *costgate.ResourceEstimate {
+	if c.byIndex != nil {
+		if i >= 0 && i < len(c.byIndex) {
+			return c.byIndex[i]
+		}
+		return nil
+	}
+	return c.byAddr[address]
+}
+
 // resourceCost is input.resources[i].cost. Equal estimates share one
 // term through tc, the calling goroutine's cache (a shared one behind a
 // lock cost more than it saved).
-func (c *costIndex) resourceCost(address string, tc *termCache) *ast.Term {
-	re := c.byAddr[address]
+func (c *costIndex) resourceCost(i int, address string, tc *termCache) *ast.Term {
+	re := c.lookup(i, address)
 	if re == nil {
 		return c.notEstimated()
 	}
 	// Equal estimates (free types, unpriced ones, the same instance type
-	// twice) share one term.
-	kb := make([]byte, 0, 128)
+	// twice) share one term, found by a key of everything the term
+	// holds. Most resources of a large plan cost nothing by themselves
+	// or are unpriced for one reason: without components, the key is
+	// short.
+	kb := tc.buf[:0]
 	kb = appendBools(kb, re.Priced, re.Free, re.UsageBased)
 	for _, m := range [...]*costgate.Money{re.MonthlyBefore, re.MonthlyAfter, re.MonthlyDelta, re.ListMonthlyBefore, re.ListMonthlyAfter, re.ListMonthlyDelta} {
 		kb = appendOptMoney(kb, m)
@@ -140,6 +170,7 @@ func (c *costIndex) resourceCost(address string, tc *termCache) *ast.Term {
 		kb = appendOptMoney(append(kb, 1), cc.Monthly)
 		kb = appendBools(kb, cc.UsageBased)
 	}
+	tc.buf = kb
 	t, ok := tc.costs[string(kb)]
 	if ok {
 		return t

@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -150,5 +151,51 @@ func TestMarkdownCostDiff(t *testing.T) {
 	}
 	if strings.Index(out, "aws_instance.a") > strings.Index(out, "aws_instance.b") {
 		t.Error("the larger change is not first")
+	}
+}
+
+// TestCostInInputAnyOrder: the estimators list resources in input order
+// and the input finds each one's estimate by position; an estimate in
+// another order, or missing a resource, is found by address instead, with
+// the same cost objects.
+func TestCostInInputAnyOrder(t *testing.T) {
+	p, err := ParsePlan([]byte(costPlan), "cost.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	costs := func(est *costgate.PlanEstimate) []string {
+		t.Helper()
+		b, err := BuildInput(p, InputOptions{Estimate: est}).JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Resources []struct{ Cost json.RawMessage }
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		out := make([]string, len(doc.Resources))
+		for i, r := range doc.Resources {
+			out[i] = string(r.Cost)
+		}
+		return out
+	}
+	inOrder := costs(costEstimate())
+	reversed := costEstimate()
+	slices.Reverse(reversed.Resources)
+	if got := costs(reversed); !slices.Equal(got, inOrder) {
+		t.Errorf("reversed estimate:\n%v\nwant\n%v", got, inOrder)
+	}
+	partial := costEstimate()
+	partial.Resources = partial.Resources[1:]
+	got := costs(partial)
+	if !slices.Equal(got[1:], inOrder[1:]) || !strings.Contains(got[0], `"not estimated"`) {
+		t.Errorf("estimate without aws_instance.a: %v", got)
+	}
+	// Equal estimates share one term; the two instances differ by a
+	// nano-dollar and must not.
+	if inOrder[0] == inOrder[1] {
+		t.Errorf("distinct estimates rendered the same: %s", inOrder[0])
 	}
 }

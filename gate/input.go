@@ -193,7 +193,7 @@ func (in *Input) Value() (ast.Value, error) {
 				}
 			}
 		}
-		resources[i] = ast.NewTerm(in.Resources[i].value(cache, change, in.costs))
+		resources[i] = ast.NewTerm(in.Resources[i].value(i, cache, change, in.costs))
 	}
 	plan := make(map[string]any, len(in.Plan.Raw))
 	for k, v := range in.Plan.Raw {
@@ -229,7 +229,7 @@ func (in *Input) slimValue(valueTypes map[string]bool) (ast.Value, error) {
 					continue
 				}
 			}
-			resources[i] = ast.NewTerm(in.Resources[i].value(cache, change, in.costs))
+			resources[i] = ast.NewTerm(in.Resources[i].value(i, cache, change, in.costs))
 		}
 	})
 	if err := errors.Join(errs...); err != nil {
@@ -419,10 +419,10 @@ func canonicalInt(s string) bool {
 	return d != "" && (d[0] != '0' || d == "0") && d[0] != '+' && s != "-0"
 }
 
-func (r *Resource) value(c *termCache, change ast.Object, costs *costIndex) ast.Object {
+func (r *Resource) value(i int, c *termCache, change ast.Object, costs *costIndex) ast.Object {
 	cost := ast.InternedNullTerm
 	if costs != nil {
-		cost = costs.resourceCost(r.Address, c)
+		cost = costs.resourceCost(i, r.Address, c)
 	}
 	field := func(k *ast.Term) *ast.Term {
 		if change != nil {
