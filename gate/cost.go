@@ -25,8 +25,30 @@ type costIndex struct {
 	teamTag string
 	envTag  string
 	// notEstimated is the cost object of a resource the estimate does not
-	// list (made once: a plan may have thousands).
-	notEstimated func() *ast.Term
+	// list, free that of a free one (each made once: a plan may have
+	// thousands).
+	notEstimated, free func() *ast.Term
+}
+
+// Member names of the cost objects, made once.
+var (
+	kPriced, kFree, kUsageBased, kCurrency = ast.StringTerm("priced"), ast.StringTerm("free"), ast.StringTerm("usage_based"), ast.StringTerm("currency")
+	kMonthlyBefore, kMonthlyAfter          = ast.StringTerm("monthly_before"), ast.StringTerm("monthly_after")
+	kMonthlyDelta, kListMonthlyBefore      = ast.StringTerm("monthly_delta"), ast.StringTerm("list_monthly_before")
+	kListMonthlyAfter, kListMonthlyDelta   = ast.StringTerm("list_monthly_after"), ast.StringTerm("list_monthly_delta")
+	kComponents, kReason, kUnit            = ast.StringTerm("components"), ast.StringTerm("reason"), ast.StringTerm("unit")
+	kQuantity, kUnitPrice, kMonthly        = ast.StringTerm("quantity"), ast.StringTerm("unit_price"), ast.StringTerm("monthly")
+	kListUnitPrice, zeroMoney              = ast.StringTerm("list_unit_price"), ast.NumberTerm(json.Number("0"))
+)
+
+// isFree reports whether re is the estimate of a type that costs
+// nothing by itself: priced at exactly zero on both sides, without
+// components, usage or a reason.
+func isFree(re *costgate.ResourceEstimate) bool {
+	zero := func(m *costgate.Money) bool { return m != nil && *m == 0 }
+	return re.Free && re.Priced && !re.UsageBased && !re.Partial && len(re.Components) == 0 && len(re.BeforeComponents) == 0 && re.Reason == "" &&
+		zero(re.MonthlyBefore) && zero(re.MonthlyAfter) && zero(re.MonthlyDelta) &&
+		zero(re.ListMonthlyBefore) && zero(re.ListMonthlyAfter) && zero(re.ListMonthlyDelta)
 }
 
 // groupSums are exact monthly totals of a group of resources.
@@ -59,6 +81,22 @@ func newCostIndex(in *Input, est *costgate.PlanEstimate, teamTag, envTag string)
 			[2]*ast.Term{ast.StringTerm("monthly_delta"), ast.InternedNullTerm},
 			[2]*ast.Term{ast.StringTerm("components"), ast.ArrayTerm()},
 			[2]*ast.Term{ast.StringTerm("reason"), ast.StringTerm("not estimated")},
+		)
+	})
+	c.free = sync.OnceValue(func() *ast.Term {
+		return ast.ObjectTerm(
+			[2]*ast.Term{kPriced, ast.InternedTerm(true)},
+			[2]*ast.Term{kFree, ast.InternedTerm(true)},
+			[2]*ast.Term{kUsageBased, ast.InternedTerm(false)},
+			[2]*ast.Term{kCurrency, ast.StringTerm(est.Currency)},
+			[2]*ast.Term{kMonthlyBefore, zeroMoney},
+			[2]*ast.Term{kMonthlyAfter, zeroMoney},
+			[2]*ast.Term{kMonthlyDelta, zeroMoney},
+			[2]*ast.Term{kListMonthlyBefore, zeroMoney},
+			[2]*ast.Term{kListMonthlyAfter, zeroMoney},
+			[2]*ast.Term{kListMonthlyDelta, zeroMoney},
+			[2]*ast.Term{kComponents, ast.ArrayTerm()},
+			[2]*ast.Term{kReason, ast.StringTerm("")},
 		)
 	})
 	aligned := len(est.Resources) == len(in.Resources)
@@ -120,7 +158,10 @@ func tagValue(r *Resource, key string) string {
 // moneyTerm is an exact OPA number for m, or null.
 func moneyTerm(m *costgate.Money) *ast.Term {
 	if m == nil {
-		return ast.NullTerm()
+		return ast.InternedNullTerm
+	}
+	if *m == 0 {
+		return zeroMoney
 	}
 	return ast.NumberTerm(json.Number(m.String()))
 }
@@ -145,6 +186,9 @@ func (c *costIndex) resourceCost(i int, address string, tc *termCache) *ast.Term
 	re := c.lookup(i, address)
 	if re == nil {
 		return c.notEstimated()
+	}
+	if isFree(re) {
+		return c.free()
 	}
 	// Equal estimates (free types, unpriced ones, the same instance type
 	// twice) share one term, found by a key of everything the term
@@ -172,42 +216,45 @@ func (c *costIndex) resourceCost(i int, address string, tc *termCache) *ast.Term
 	}
 	tc.buf = kb
 	t, ok := tc.costs[string(kb)]
-	if ok {
-		return t
+	if !ok {
+		t = c.build(re, tc)
+		tc.costs[string(kb)] = t
 	}
-	key := string(kb)
+	return t
+}
+
+// build makes the cost object of re.
+func (c *costIndex) build(re *costgate.ResourceEstimate, tc *termCache) *ast.Term {
 	comps := make([]*ast.Term, len(re.Components))
 	for i, cc := range re.Components {
-		qty := ast.NullTerm()
+		qty := ast.InternedNullTerm
 		if cc.MonthlyQuantity != nil {
 			qty = ast.NumberTerm(json.Number(cc.MonthlyQuantity.String()))
 		}
 		comps[i] = ast.ObjectTerm(
-			[2]*ast.Term{ast.StringTerm("name"), ast.StringTerm(cc.Name)},
-			[2]*ast.Term{ast.StringTerm("unit"), ast.StringTerm(cc.Unit)},
-			[2]*ast.Term{ast.StringTerm("quantity"), qty},
-			[2]*ast.Term{ast.StringTerm("unit_price"), ast.NumberTerm(json.Number(cc.UnitPrice.String()))},
-			[2]*ast.Term{ast.StringTerm("list_unit_price"), ast.NumberTerm(json.Number(cc.ListUnitPrice.String()))},
-			[2]*ast.Term{ast.StringTerm("monthly"), moneyTerm(cc.Monthly)},
-			[2]*ast.Term{ast.StringTerm("usage_based"), ast.BooleanTerm(cc.UsageBased)},
+			[2]*ast.Term{kName, tc.str(cc.Name)},
+			[2]*ast.Term{kUnit, tc.str(cc.Unit)},
+			[2]*ast.Term{kQuantity, qty},
+			[2]*ast.Term{kUnitPrice, ast.NumberTerm(json.Number(cc.UnitPrice.String()))},
+			[2]*ast.Term{kListUnitPrice, ast.NumberTerm(json.Number(cc.ListUnitPrice.String()))},
+			[2]*ast.Term{kMonthly, moneyTerm(cc.Monthly)},
+			[2]*ast.Term{kUsageBased, ast.InternedTerm(cc.UsageBased)},
 		)
 	}
-	t = ast.ObjectTerm(
-		[2]*ast.Term{ast.StringTerm("priced"), ast.BooleanTerm(re.Priced)},
-		[2]*ast.Term{ast.StringTerm("free"), ast.BooleanTerm(re.Free)},
-		[2]*ast.Term{ast.StringTerm("usage_based"), ast.BooleanTerm(re.UsageBased)},
-		[2]*ast.Term{ast.StringTerm("currency"), ast.StringTerm(c.est.Currency)},
-		[2]*ast.Term{ast.StringTerm("monthly_before"), moneyTerm(re.MonthlyBefore)},
-		[2]*ast.Term{ast.StringTerm("monthly_after"), moneyTerm(re.MonthlyAfter)},
-		[2]*ast.Term{ast.StringTerm("monthly_delta"), moneyTerm(re.MonthlyDelta)},
-		[2]*ast.Term{ast.StringTerm("list_monthly_before"), moneyTerm(re.ListMonthlyBefore)},
-		[2]*ast.Term{ast.StringTerm("list_monthly_after"), moneyTerm(re.ListMonthlyAfter)},
-		[2]*ast.Term{ast.StringTerm("list_monthly_delta"), moneyTerm(re.ListMonthlyDelta)},
-		[2]*ast.Term{ast.StringTerm("components"), ast.ArrayTerm(comps...)},
-		[2]*ast.Term{ast.StringTerm("reason"), ast.StringTerm(re.Reason)},
+	return ast.ObjectTerm(
+		[2]*ast.Term{kPriced, ast.InternedTerm(re.Priced)},
+		[2]*ast.Term{kFree, ast.InternedTerm(re.Free)},
+		[2]*ast.Term{kUsageBased, ast.InternedTerm(re.UsageBased)},
+		[2]*ast.Term{kCurrency, tc.str(c.est.Currency)},
+		[2]*ast.Term{kMonthlyBefore, moneyTerm(re.MonthlyBefore)},
+		[2]*ast.Term{kMonthlyAfter, moneyTerm(re.MonthlyAfter)},
+		[2]*ast.Term{kMonthlyDelta, moneyTerm(re.MonthlyDelta)},
+		[2]*ast.Term{kListMonthlyBefore, moneyTerm(re.ListMonthlyBefore)},
+		[2]*ast.Term{kListMonthlyAfter, moneyTerm(re.ListMonthlyAfter)},
+		[2]*ast.Term{kListMonthlyDelta, moneyTerm(re.ListMonthlyDelta)},
+		[2]*ast.Term{kComponents, ast.ArrayTerm(comps...)},
+		[2]*ast.Term{kReason, tc.str(re.Reason)},
 	)
-	tc.costs[key] = t
-	return t
 }
 
 func appendBools(b []byte, vs ...bool) []byte {

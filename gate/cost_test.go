@@ -199,3 +199,35 @@ func TestCostInInputAnyOrder(t *testing.T) {
 		t.Errorf("distinct estimates rendered the same: %s", inOrder[0])
 	}
 }
+
+// TestFreeCostTerm: the one cost object shared by the resources of free
+// types is the object built for any of them, and only a free estimate
+// takes it.
+func TestFreeCostTerm(t *testing.T) {
+	p, err := ParsePlan([]byte(costPlan), "cost.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	est := costEstimate()
+	est.Resources[0] = costgate.ResourceEstimate{Address: "aws_instance.a", Type: "aws_instance", Priced: true, Free: true,
+		MonthlyBefore: money("0"), MonthlyAfter: money("0"), MonthlyDelta: money("0"),
+		ListMonthlyBefore: money("0"), ListMonthlyAfter: money("0"), ListMonthlyDelta: money("0"), Components: []costgate.CostComponent{}}
+	in := BuildInput(p, InputOptions{Estimate: est})
+	c, tc := in.costs, newTermCache()
+	if !isFree(&est.Resources[0]) {
+		t.Fatal("a free estimate is not isFree")
+	}
+	if got, want := c.resourceCost(0, "aws_instance.a", tc), c.build(&est.Resources[0], tc); !got.Equal(want) {
+		t.Errorf("free cost term\n%v\nwant\n%v", got, want)
+	}
+	for i := 1; i < 3; i++ {
+		if isFree(&est.Resources[i]) {
+			t.Errorf("%s taken for free", est.Resources[i].Address)
+		}
+	}
+	usage := est.Resources[0]
+	usage.UsageBased = true
+	if isFree(&usage) {
+		t.Error("a usage-based estimate taken for free")
+	}
+}
