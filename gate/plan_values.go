@@ -74,6 +74,7 @@ type MemberReader struct {
 	d    jsonDecoder
 	slab []json.RawMessage
 	keys map[string]bool // ReadOnly's members; nil: all
+	kept []keptMember    // ReadOnly's scratch
 }
 
 // MemberReader returns a reader of p's changes.
@@ -114,40 +115,53 @@ func (mr *MemberReader) members(b json.RawMessage) (map[string]any, error) {
 	if !isObject(b) {
 		return nil, nil
 	}
-	// The map is sized once: for ReadOnly by the keys asked for (and
-	// made only when one is present), else by a count of the members.
+	// The map is sized once: for ReadOnly by the members kept (gathered
+	// first in a reused scratch slice), else by a count of the members.
 	// Growing maps from a fixed guess was most of what reading the
 	// values of a 10,000-resource plan allocated.
-	var out map[string]any
-	if mr.keys == nil {
-		n, err := countMembers(&mr.d, b)
+	if mr.keys != nil {
+		mr.kept = mr.kept[:0]
+		err := eachMember(&mr.d, b, func(key string, raw json.RawMessage) {
+			if mr.keys[key] {
+				mr.kept = append(mr.kept, keptMember{key, raw})
+			}
+		})
 		if err != nil {
 			return nil, err
 		}
-		out = make(map[string]any, n)
+		out := make(map[string]any, len(mr.kept))
+		for _, m := range mr.kept {
+			out[m.key] = mr.slabRaw(m.raw)
+		}
+		return out, nil
 	}
-	err := eachMember(&mr.d, b, func(key string, raw json.RawMessage) {
-		if mr.keys != nil {
-			if !mr.keys[key] {
-				return
-			}
-			if out == nil {
-				out = make(map[string]any, len(mr.keys))
-			}
-		}
-		if len(mr.slab) == cap(mr.slab) {
-			mr.slab = make([]json.RawMessage, 0, 512)
-		}
-		mr.slab = append(mr.slab, raw)
-		out[key] = &mr.slab[len(mr.slab)-1]
+	n, err := countMembers(&mr.d, b)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, n)
+	err = eachMember(&mr.d, b, func(key string, raw json.RawMessage) {
+		out[key] = mr.slabRaw(raw)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if out == nil {
-		out = map[string]any{}
-	}
 	return out, nil
+}
+
+// slabRaw stores raw in the reader's current block and returns a pointer
+// to it: storing the pointer in a map allocates nothing.
+func (mr *MemberReader) slabRaw(raw json.RawMessage) *json.RawMessage {
+	if len(mr.slab) == cap(mr.slab) {
+		mr.slab = make([]json.RawMessage, 0, 512)
+	}
+	mr.slab = append(mr.slab, raw)
+	return &mr.slab[len(mr.slab)-1]
+}
+
+type keptMember struct {
+	key string
+	raw json.RawMessage
 }
 
 // countMembers counts the members of a raw JSON object.

@@ -48,6 +48,7 @@ type Registry struct {
 	related      map[string]bool
 	referring    map[string]bool
 	valueless    map[string]bool
+	attributes   map[string]bool // ReadsAttributes; nil: any
 }
 
 // NewRegistry returns an empty registry.
@@ -68,6 +69,28 @@ func (r *Registry) ValuesUnread(types ...string) {
 // ReadsValues reports whether the estimators read typ's plan values
 // beyond IdentityAttributes.
 func (r *Registry) ReadsValues(typ string) bool { return !r.valueless[typ] }
+
+// ReadsAttributes declares every top-level plan attribute name the
+// estimators may read, of any type (package estimators declares the
+// string literals of the estimator packages, kept current by a test). A
+// plan reader may then keep only these members of a resource's values:
+// most of a large plan's attributes are never priced.
+func (r *Registry) ReadsAttributes(names ...string) {
+	if r.attributes == nil {
+		r.attributes = make(map[string]bool, len(names)+len(IdentityAttributes))
+		for _, n := range IdentityAttributes {
+			r.attributes[n] = true
+		}
+	}
+	for _, n := range names {
+		r.attributes[n] = true
+	}
+}
+
+// AttributeKeys returns the attribute names ReadsAttributes declared,
+// IdentityAttributes included, or nil when none were (the estimators
+// may then read any). The map must not be modified.
+func (r *Registry) AttributeKeys() map[string]bool { return r.attributes }
 
 // IdentityAttributes are the plan attributes ResourceRegion and
 // ResourceAccount read, and the ids a decision log keeps (arn, id,

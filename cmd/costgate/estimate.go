@@ -229,7 +229,7 @@ func newEstimator(ctx context.Context, cfg *loadedConfig, p *estimateParams, now
 // address, type and action, which is all the estimators read of them.
 func plannedResources(in *gate.Input, needValues func(*gate.Resource) bool) ([]costgate.PlannedResource, error) {
 	reg := estimators.Registry()
-	return plannedResourcesFor(in, needValues, reg.FollowsReferences, reg.ReadsValues)
+	return plannedResourcesFor(in, needValues, reg.FollowsReferences, reg.ReadsValues, reg.AttributeKeys())
 }
 
 func anyReferring(in *gate.Input, referring func(string) bool) bool {
@@ -257,10 +257,12 @@ var identityKeys = func() map[string]bool {
 }()
 
 // plannedResourcesFor is plannedResources collecting configuration
-// references from the types referring accepts, and all plan values only
-// of the types readsValues accepts (the others get IdentityAttributes);
-// nil accepts every type.
-func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, referring, readsValues func(string) bool) ([]costgate.PlannedResource, error) {
+// references from the types referring accepts, and plan values only of
+// the types readsValues accepts (the others get IdentityAttributes);
+// nil accepts every type. Of the values read, only the members named in
+// attrs are kept (nil keeps all): most attributes of a large plan are
+// never priced, and a member left out costs no map entry.
+func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, referring, readsValues func(string) bool, attrs map[string]bool) ([]costgate.PlannedResource, error) {
 	var cfgRaw []byte
 	switch c := in.Plan.Raw["configuration"].(type) {
 	case json.RawMessage:
@@ -332,10 +334,13 @@ func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, r
 				// one (pricing.Value decodes it): estimators look at a
 				// few attributes of resources that have dozens.
 				var err error
-				if readsValues == nil || readsValues(r.Type) {
-					pr.Before, pr.After, pr.AfterUnknown, err = mr.Read(i)
-				} else {
+				switch {
+				case readsValues != nil && !readsValues(r.Type):
 					pr.Before, pr.After, pr.AfterUnknown, err = mr.ReadOnly(i, identityKeys)
+				case attrs != nil:
+					pr.Before, pr.After, pr.AfterUnknown, err = mr.ReadOnly(i, attrs)
+				default:
+					pr.Before, pr.After, pr.AfterUnknown, err = mr.Read(i)
 				}
 				if err != nil {
 					errs[i] = err

@@ -78,7 +78,7 @@ func TestLazyPlanValuesSameEstimates(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		full, err := plannedResourcesFor(in, need, nil, nil)
+		full, err := plannedResourcesFor(in, need, nil, nil, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -20,6 +20,7 @@ func Registry() *pricing.Registry {
 	azure.Register(r)
 	r.FreePrefix("random_", "null_", "local_", "time_", "tls_", "terraform_", "archive_", "template_",
 		"cloudinit_", "external", "http", "github_", "tfe_")
+	r.ReadsAttributes(attributeNames...)
 	return r
 }
 
