@@ -250,6 +250,7 @@ func runServe(ctx context.Context, a *app, p *serveParams) error {
 	if err != nil {
 		return err
 	}
+	applyGC(set, logger)
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),

@@ -11,11 +11,13 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -305,6 +307,9 @@ func TestServeConfigErrors(t *testing.T) {
 		"bad queue timeout":     {"server: {queue_timeout: later}", "server.queue_timeout"},
 		"negative concurrency":  {"server: {max_concurrent_evaluations: -1}", "server.max_concurrent_evaluations"},
 		"short hmac":            {"server: {runtasks: {hmac_key: abc}}", "server.runtasks.hmac_key"},
+		"tiny gc percent":       {"server: {gc_percent: 10}", "server.gc_percent"},
+		"gc off without limit":  {"server: {gc_percent: -1}", "needs server.memory_limit_mib"},
+		"negative memory limit": {"server: {memory_limit_mib: -5}", "server.memory_limit_mib"},
 		"bad price":             {"kubernetes: {prices: {cpu_hour: cheap}}", "kubernetes.prices.cpu_hour"},
 		"negative budget":       {"kubernetes: {namespace_budgets: {a: -5}}", "kubernetes.namespace_budgets.a"},
 		"bad currency":          {"kubernetes: {currency: dollars}", "kubernetes.currency"},
@@ -318,6 +323,42 @@ func TestServeConfigErrors(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want 2 with %q", code, errOut, tc.msg)
 			}
 		})
+	}
+}
+
+// TestApplyGC: serve sets the collector's target and memory limit from
+// server:, and leaves them to GOGC / GOMEMLIMIT when those are set.
+func TestApplyGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	cfg := &loadedConfig{}
+	cfg.Server.MemoryLimitMiB = 512
+	s, err := validateServerConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.gcPercent != defaultGCPercent || s.memoryLimit != 512<<20 {
+		t.Fatalf("settings gc %d limit %d", s.gcPercent, s.memoryLimit)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	debug.SetGCPercent(100)
+	applyGC(s, logger)
+	if got := debug.SetGCPercent(100); got != defaultGCPercent {
+		t.Errorf("GC percent %d, want %d", got, defaultGCPercent)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 512<<20 {
+		t.Errorf("memory limit %d, want %d", got, 512<<20)
+	}
+	t.Setenv("GOGC", "150")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	debug.SetGCPercent(150)
+	debug.SetMemoryLimit(1 << 30)
+	applyGC(s, logger)
+	if got := debug.SetGCPercent(100); got != 150 {
+		t.Errorf("with GOGC=150 set, GC percent %d", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
+		t.Errorf("with GOMEMLIMIT set, memory limit %d", got)
 	}
 }
 
