@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -45,6 +46,9 @@ type Options struct {
 // concurrent use: compile once, evaluate many.
 type Engine struct {
 	pq rego.PreparedEvalQuery
+	// admission is the query of admission requests: every rule set but
+	// those of packages that read only a plan's input.
+	admission func() (rego.PreparedEvalQuery, error)
 	// slim is set when only the embedded library is loaded: resources
 	// then carry before/after/after_unknown only for valueTypes.
 	slim       bool
@@ -95,7 +99,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		mods[k] = v
 	}
 	sets := findRuleSets(mods)
-	qsrc := queryModule(sets, valueTypeRules(mods))
+	qsrc := queryModule(sets, valueTypeRules(mods), planOnlyPackages(mods))
 	qmod, err := ast.ParseModuleWithOpts(queryPackage+".rego", qsrc, ast.ParserOptions{RegoVersion: ast.RegoV1})
 	if err != nil {
 		return nil, fmt.Errorf("build query module: %w", err)
@@ -133,6 +137,20 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, newPolicyError(err)
 	}
+	// The admission query is prepared when first used: check never
+	// needs it.
+	admission := sync.OnceValues(func() (rego.PreparedEvalQuery, error) {
+		pq, err := rego.New(
+			rego.Query("data."+queryPackage+".admission_findings"),
+			rego.Compiler(compiler),
+			rego.Store(store),
+			rego.StrictBuiltinErrors(false),
+		).PrepareForEval(context.Background())
+		if err != nil {
+			return pq, newPolicyError(err)
+		}
+		return pq, nil
+	})
 	var valueTypes map[string]bool
 	slim := len(user) == 0 && !opts.NoDefaultPolicies
 	if slim {
@@ -151,6 +169,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	return &Engine{
 		pq:         pq,
+		admission:  admission,
 		slim:       slim,
 		valueTypes: valueTypes,
 		sets:       sets,
@@ -265,6 +284,11 @@ type EvalMeta struct {
 	InputSHA256 string
 	// Sources maps addresses to file:line for findings without a source.
 	Sources map[string]string
+	// Admission judges a Kubernetes admission request: the packages that
+	// read only a plan's input (input.resources, input.index, input.cost,
+	// input.plan, input.summary, directly or through a library) are left
+	// out; they would see nothing of what they read.
+	Admission bool
 }
 
 // EvaluateValue judges any input document with the same rules, waivers
@@ -273,7 +297,14 @@ type EvalMeta struct {
 func (e *Engine) EvaluateValue(ctx context.Context, input ast.Value, meta EvalMeta) (*costgate.Decision, error) {
 	start := time.Now()
 	now := e.now()
-	rs, err := e.pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(now))
+	pq := e.pq
+	if meta.Admission {
+		var err error
+		if pq, err = e.admission(); err != nil {
+			return nil, fmt.Errorf("prepare the admission query: %w", err)
+		}
+	}
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(now))
 	if err != nil {
 		return nil, fmt.Errorf("evaluate policies on %s: %w", meta.Name, err)
 	}

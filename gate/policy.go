@@ -192,15 +192,27 @@ const queryPackage = "costgate_internal_query"
 // queryModule builds the one module that gathers every rule set's
 // elements as [package, set, element] triples, so a plan is judged with a
 // single evaluation, and the value_types the given packages declare.
-func queryModule(sets []ruleSet, valueTypePkgs []string) string {
+//
+// admission_findings gathers the same from every package but those in
+// planOnly (see planOnlyPackages): what an admission request is judged
+// by.
+func queryModule(sets []ruleSet, valueTypePkgs []string, planOnly map[string]bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "package %s\n\n", queryPackage)
 	if len(sets) == 0 {
 		b.WriteString("findings := set()\n\n")
 	}
+	admission := 0
 	for _, s := range sets {
 		ref := "data." + quoteRef(s.pkg) + "." + s.set
 		fmt.Fprintf(&b, "findings contains [%q, %q, v] if {\n\tsome v in %s\n}\n\n", s.pkg, s.set, ref)
+		if !planOnly[s.pkg] {
+			fmt.Fprintf(&b, "admission_findings contains [%q, %q, v] if {\n\tsome v in %s\n}\n\n", s.pkg, s.set, ref)
+			admission++
+		}
+	}
+	if admission == 0 {
+		b.WriteString("admission_findings := set()\n\n")
 	}
 	if len(valueTypePkgs) == 0 {
 		b.WriteString("value_types := set()\n")

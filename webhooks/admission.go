@@ -171,7 +171,7 @@ func (s *Server) admit(r *http.Request, req *admissionRequest) (admissionRespons
 	defer release()
 	sum := sha256.Sum256(req.Object)
 	d, err := snap.Engine.EvaluateValue(r.Context(), input, gate.EvalMeta{
-		Name: fmt.Sprintf("%s %s", req.Kind.Kind, dctx["object"]), InputSHA256: hex.EncodeToString(sum[:]),
+		Name: fmt.Sprintf("%s %s", req.Kind.Kind, dctx["object"]), InputSHA256: hex.EncodeToString(sum[:]), Admission: true,
 	})
 	s.metrics.evalSeconds.WithLabelValues(SurfaceAdmission).Observe(time.Since(start).Seconds())
 	if err != nil {

@@ -3,11 +3,14 @@ package webhooks
 import (
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/costgate/costgate/gate"
 )
 
 // review wraps a request-only fixture in an AdmissionReview v1 envelope,
@@ -233,5 +236,58 @@ func TestOneLineWarning(t *testing.T) {
 	w := oneLineWarning("line one\nline two\x00 " + strings.Repeat("é", 200))
 	if len(w) > maxWarningLen || strings.Contains(w, "\n") || !utf8.ValidString(w) || !strings.HasSuffix(w, "…") {
 		t.Fatalf("%q (%d bytes)", w, len(w))
+	}
+}
+
+// TestAdmissionQuerySameFindings: admission requests are judged by the
+// packages that can read input.kubernetes; with the embedded library,
+// every admission sample (with and without the required labels) gets the
+// same findings as from every package.
+func TestAdmissionQuerySameFindings(t *testing.T) {
+	files, err := filepath.Glob(repoFile("admission", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	yamls, _ := filepath.Glob(repoFile("admission", "*.yaml"))
+	files = append(files, yamls...)
+	eng := testEngine(t, testConfig())
+	compared, withFindings := 0, 0
+	for _, f := range files {
+		for _, labels := range []map[string]any{nil, okLabels} {
+			body := review(t, filepath.Base(f), func(r map[string]any) {
+				if labels != nil {
+					if obj, ok := r["object"].(map[string]any); ok && obj["metadata"] != nil {
+						setLabels(r, labels)
+					}
+				}
+			})
+			var ar struct{ Request admissionRequest }
+			if err := json.Unmarshal(body, &ar); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			in, _, err := admissionInput(&ar.Request, testKubernetes())
+			if err != nil || in == nil {
+				continue // not judged (a delete, a bad object): no evaluation
+			}
+			findings := func(admission bool) string {
+				d, err := eng.EvaluateValue(t.Context(), in, gate.EvalMeta{Name: f, Admission: admission})
+				if err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				b, _ := json.Marshal(d.Findings)
+				return string(b)
+			}
+			all, adm := findings(false), findings(true)
+			if all != adm {
+				t.Errorf("%s: admission query findings\n%s\nwant (every package)\n%s", f, adm, all)
+			}
+			compared++
+			if all != "[]" {
+				withFindings++
+			}
+		}
+	}
+	if compared < 6 || withFindings < 3 {
+		t.Fatalf("compared %d inputs, %d with findings: the samples no longer cover the query", compared, withFindings)
 	}
 }
