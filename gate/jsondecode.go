@@ -246,7 +246,7 @@ func (d *jsonDecoder) str() (string, error) {
 		if c == '"' {
 			b := d.data[start:i]
 			d.pos = i + 1
-			if len(b) <= internMax {
+			if len(b) <= internMax && d.intern != nil {
 				if s, ok := d.intern[string(b)]; ok {
 					return s, nil
 				}
@@ -302,6 +302,9 @@ func (d *jsonDecoder) number() (any, error) {
 		return nil, err
 	}
 	b := d.data[start:d.pos]
+	if d.intern == nil {
+		return json.Number(b), nil
+	}
 	if s, ok := d.intern[string(b)]; ok {
 		return json.Number(s), nil
 	}

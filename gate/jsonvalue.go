@@ -1,0 +1,197 @@
+package gate
+
+import (
+	"encoding/json"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// JSONValue decodes one JSON document straight into a Rego value
+// (numbers exact, as OPA keeps them), without the map[string]any that
+// ast.InterfaceToValue would convert: what the admission webhook does
+// with the object of every request. Empty input is null. A syntax error
+// names the byte offset.
+func JSONValue(data []byte) (ast.Value, error) {
+	// Strings become OPA's interned terms where it has them: no table of
+	// our own.
+	d := &jsonDecoder{data: data}
+	d.skipSpace()
+	if d.pos == len(d.data) {
+		return ast.Null{}, nil
+	}
+	t, err := d.term()
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return nil, d.fail("unexpected data after the value")
+	}
+	return t.Value, nil
+}
+
+// term decodes the value at d.pos as a Rego term.
+func (d *jsonDecoder) term() (*ast.Term, error) {
+	if d.pos >= len(d.data) {
+		return nil, d.fail("unexpected end")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		return d.objectTerm()
+	case c == '[':
+		return d.arrayTerm()
+	case c == '"':
+		s, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		return ast.InternedTerm(s), nil
+	case c == 't':
+		return ast.InternedTerm(true), d.literal("true")
+	case c == 'f':
+		return ast.InternedTerm(false), d.literal("false")
+	case c == 'n':
+		return ast.InternedNullTerm, d.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		n, err := d.number()
+		if err != nil {
+			return nil, err
+		}
+		// Small integers written canonically share OPA's interned terms.
+		if s := string(n.(json.Number)); len(s) < 4 && canonicalInt(s) {
+			if i, err := n.(json.Number).Int64(); err == nil {
+				return ast.InternedTerm(int(i)), nil
+			}
+		}
+		return ast.NumberTerm(n.(json.Number)), nil
+	}
+	return nil, d.fail("unexpected character")
+}
+
+func (d *jsonDecoder) objectTerm() (*ast.Term, error) {
+	d.depth++
+	if d.depth > maxJSONDepth {
+		return nil, d.fail("nested too deeply")
+	}
+	d.pos++ // {
+	var pairs [][2]*ast.Term
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		d.depth--
+		return ast.ObjectTerm(), nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.fail("expected a member name")
+		}
+		key, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.fail("expected ':'")
+		}
+		d.pos++
+		d.skipSpace()
+		v, err := d.term()
+		if err != nil {
+			return nil, err
+		}
+		pairs = append(pairs, [2]*ast.Term{ast.InternedTerm(key), v})
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.fail("unexpected end in object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			d.depth--
+			return ast.NewTerm(ast.NewObject(lastOfEachKey(pairs)...)), nil
+		default:
+			return nil, d.fail("expected ',' or '}'")
+		}
+	}
+}
+
+func (d *jsonDecoder) arrayTerm() (*ast.Term, error) {
+	d.depth++
+	if d.depth > maxJSONDepth {
+		return nil, d.fail("nested too deeply")
+	}
+	d.pos++ // [
+	var elems []*ast.Term
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		d.depth--
+		return ast.ArrayTerm(), nil
+	}
+	for {
+		d.skipSpace()
+		v, err := d.term()
+		if err != nil {
+			return nil, err
+		}
+		elems = append(elems, v)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.fail("unexpected end in array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			d.depth--
+			return ast.ArrayTerm(elems...), nil
+		default:
+			return nil, d.fail("expected ',' or ']'")
+		}
+	}
+}
+
+// lastOfEachKey drops the earlier pairs of a repeated key (JSON allows
+// them; encoding/json keeps the last value, and ast.NewObject must not be
+// given a key twice).
+func lastOfEachKey(pairs [][2]*ast.Term) [][2]*ast.Term {
+	dup := false
+	if len(pairs) <= 16 {
+		for i := 1; i < len(pairs) && !dup; i++ {
+			for j := 0; j < i; j++ {
+				if pairs[i][0].Value.Compare(pairs[j][0].Value) == 0 {
+					dup = true
+					break
+				}
+			}
+		}
+	} else {
+		seen := make(map[ast.String]bool, len(pairs))
+		for _, p := range pairs {
+			k := p[0].Value.(ast.String)
+			if seen[k] {
+				dup = true
+				break
+			}
+			seen[k] = true
+		}
+	}
+	if !dup {
+		return pairs
+	}
+	last := make(map[ast.String]int, len(pairs))
+	for i, p := range pairs {
+		last[p[0].Value.(ast.String)] = i
+	}
+	out := make([][2]*ast.Term, 0, len(last))
+	for i, p := range pairs {
+		if last[p[0].Value.(ast.String)] == i {
+			out = append(out, p)
+		}
+	}
+	return out
+}
