@@ -68,91 +68,44 @@ func (d *jsonDecoder) term() (*ast.Term, error) {
 	return nil, d.fail("unexpected character")
 }
 
+// objectTerm and arrayTerm read containers through the same member and
+// element loops as the plan reader.
 func (d *jsonDecoder) objectTerm() (*ast.Term, error) {
-	d.depth++
-	if d.depth > maxJSONDepth {
+	if d.depth++; d.depth > maxJSONDepth {
 		return nil, d.fail("nested too deeply")
 	}
-	d.pos++ // {
 	var pairs [][2]*ast.Term
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
-		d.depth--
-		return ast.ObjectTerm(), nil
-	}
-	for {
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return nil, d.fail("expected a member name")
-		}
-		key, err := d.str()
-		if err != nil {
-			return nil, err
-		}
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return nil, d.fail("expected ':'")
-		}
-		d.pos++
-		d.skipSpace()
+	err := d.members("value", func(key string) error {
 		v, err := d.term()
-		if err != nil {
-			return nil, err
+		if err == nil {
+			pairs = append(pairs, [2]*ast.Term{ast.InternedTerm(key), v})
 		}
-		pairs = append(pairs, [2]*ast.Term{ast.InternedTerm(key), v})
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.fail("unexpected end in object")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			d.depth--
-			return ast.NewTerm(ast.NewObject(lastOfEachKey(pairs)...)), nil
-		default:
-			return nil, d.fail("expected ',' or '}'")
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	d.depth--
+	return ast.NewTerm(ast.NewObject(lastOfEachKey(pairs)...)), nil
 }
 
 func (d *jsonDecoder) arrayTerm() (*ast.Term, error) {
-	d.depth++
-	if d.depth > maxJSONDepth {
+	if d.depth++; d.depth > maxJSONDepth {
 		return nil, d.fail("nested too deeply")
 	}
-	d.pos++ // [
 	var elems []*ast.Term
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
-		d.pos++
-		d.depth--
-		return ast.ArrayTerm(), nil
-	}
-	for {
-		d.skipSpace()
+	err := d.elements("value", func(int) error {
 		v, err := d.term()
-		if err != nil {
-			return nil, err
+		if err == nil {
+			elems = append(elems, v)
 		}
-		elems = append(elems, v)
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.fail("unexpected end in array")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			d.depth--
-			return ast.ArrayTerm(elems...), nil
-		default:
-			return nil, d.fail("expected ',' or ']'")
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	d.depth--
+	return ast.ArrayTerm(elems...), nil
 }
 
 // lastOfEachKey drops the earlier pairs of a repeated key (JSON allows

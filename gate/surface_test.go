@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,14 +25,7 @@ func parseTestModules(t *testing.T, srcs map[string]string) map[string]*ast.Modu
 	return mods
 }
 
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedSet(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 // TestPlanOnlyEmbedded: of the embedded packages, those judging plans
 // (tags, compute, cost, and the library they share) read only a plan's
