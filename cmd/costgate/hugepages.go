@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"sync"
+)
+
+// hugePageHeap is how much of the heap primeHugePages asks the kernel to
+// back with transparent huge pages: more than check, estimate or report
+// use on the largest inputs measured (a 10,000-resource plan peaks near
+// 100 MiB), and only address space until touched.
+const hugePageHeap = 256 << 20
+
+var primeOnce sync.Once
+
+// primeHugePages lets a batch command's heap be backed by 2 MiB pages.
+//
+// On the machines measured, a 4 KiB page of fresh memory costs about
+// 15 µs to fault in (a 64 MiB buffer: 224–254 ms page by page, 4.5 ms
+// in huge pages), and a `check` of a 10,000-resource plan spent about a
+// third of its time there. Go maps its heap without MADV_HUGEPAGE, and
+// most kernels ship transparent huge pages in "madvise" mode, so the
+// heap gets none. primeHugePages allocates one large object (the runtime
+// maps fresh address space for it), marks that range MADV_HUGEPAGE, and
+// frees it with a collection: the allocations that follow reuse the
+// range, and the kernel backs it 2 MiB at a time. `check` on a
+// 10,000-resource plan: 0.31 s → 0.21 s, peak memory +3 MiB.
+//
+// It does nothing when COSTGATE_HUGEPAGES is 0 or off, when the kernel
+// has transparent huge pages off, under strict overcommit (the object
+// would be charged in full), more than once in a process (tests run many
+// commands), or off Linux.
+// `serve` does not call it: a long-lived heap churned by requests is
+// where huge-page compaction stalls would show as latency.
+func primeHugePages() {
+	primeOnce.Do(func() {
+		if !hugePagesWanted() {
+			return
+		}
+		madviseHugeHeap(hugePageHeap)
+	})
+}
+
+func hugePagesWanted() bool {
+	switch strings.ToLower(os.Getenv("COSTGATE_HUGEPAGES")) {
+	case "0", "off", "false", "no":
+		return false
+	}
+	if b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil || strings.Contains(string(b), "[never]") {
+		return false
+	}
+	if b, err := os.ReadFile("/proc/sys/vm/overcommit_memory"); err == nil && strings.TrimSpace(string(b)) == "2" {
+		return false
+	}
+	return true
+}
