@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +39,9 @@ type Env struct {
 	// Now is the estimate's clock (RDS Extended Support depends on the
 	// date).
 	Now time.Time
+	// memo holds the estimates of value-free resources by what they
+	// depend on (see Estimator.resource); nil: none kept.
+	memo map[string]costgate.ResourceEstimate
 }
 
 // Registry maps resource types to their estimators and lists the types
@@ -201,6 +206,8 @@ type Options struct {
 	Now func() time.Time
 	// Logger gets debug notes (default slog.Default()).
 	Logger *slog.Logger
+
+	noMemo bool // tests: price every resource itself
 }
 
 // Estimator prices plans from a catalog; it implements
@@ -256,6 +263,9 @@ func (e *Estimator) Estimate(ctx context.Context, resources []costgate.PlannedRe
 		go func() {
 			defer wg.Done()
 			env := &Env{Pricer: NewPricer(e.cat), Plan: plan, Now: now}
+			if !e.opts.noMemo {
+				env.memo = map[string]costgate.ResourceEstimate{}
+			}
 			for i := lo; i < hi; i++ {
 				if (i-lo)%256 == 0 {
 					if err := ctx.Err(); err != nil {
@@ -334,6 +344,20 @@ func (e *Estimator) resource(ctx context.Context, env *Env, r *costgate.PlannedR
 		return re, nil
 	}
 	env.Usage = e.opts.Usage.For(r)
+	// Resources of a type whose estimator reads no plan values (priced
+	// from usage alone: S3 buckets, log groups), without usage of their
+	// own and without billing history, cost what every other one of
+	// them in the same region, account and action costs: price one and
+	// share its result (a plan may hold thousands).
+	var memoKey string
+	if env.memo != nil && e.opts.Registry.valueless[r.Type] && !env.Usage.Has() && e.opts.History == nil && r.Region != "" {
+		memoKey = r.Type + "\x00" + r.Action + "\x00" + r.Region + "\x00" + r.Account + "\x00" + env.Usage.Source +
+			"\x00" + strconv.FormatBool(r.Before != nil) + strconv.FormatBool(r.After != nil)
+		if m, ok := env.memo[memoKey]; ok {
+			m.Address = r.Address
+			return m, nil
+		}
+	}
 	needBefore, needAfter := false, false
 	switch r.Action {
 	case costgate.ActionCreate:
@@ -387,6 +411,14 @@ func (e *Estimator) resource(ctx context.Context, env *Env, r *costgate.PlannedR
 	}
 	re.Reason = joinReasons(b, a, needBefore && needAfter && r.Action != costgate.ActionNoOp)
 	re.Assumptions = mergeAssumptions(a.assumptions, b.assumptions)
+	if memoKey != "" {
+		// Shared from here on, read-only: clipped so that an append
+		// copies.
+		re.Components = slices.Clip(re.Components)
+		re.BeforeComponents = slices.Clip(re.BeforeComponents)
+		re.Assumptions = slices.Clip(re.Assumptions)
+		env.memo[memoKey] = re
+	}
 	return re, nil
 }
 
