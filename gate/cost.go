@@ -235,8 +235,8 @@ func (c *costIndex) build(re *costgate.ResourceEstimate, tc *termCache) *ast.Ter
 			[2]*ast.Term{kName, tc.str(cc.Name)},
 			[2]*ast.Term{kUnit, tc.str(cc.Unit)},
 			[2]*ast.Term{kQuantity, qty},
-			[2]*ast.Term{kUnitPrice, ast.NumberTerm(json.Number(cc.UnitPrice.String()))},
-			[2]*ast.Term{kListUnitPrice, ast.NumberTerm(json.Number(cc.ListUnitPrice.String()))},
+			[2]*ast.Term{kUnitPrice, tc.rate(cc.UnitPrice)},
+			[2]*ast.Term{kListUnitPrice, tc.rate(cc.ListUnitPrice)},
 			[2]*ast.Term{kMonthly, moneyTerm(cc.Monthly)},
 			[2]*ast.Term{kUsageBased, ast.InternedTerm(cc.UsageBased)},
 		)
@@ -322,4 +322,16 @@ func (c *costIndex) decisionCost() *costgate.CostTotals {
 		MonthlyDelta:  c.est.MonthlyDelta,
 		Unpriced:      unpriced,
 	}
+}
+
+// rate is the number term of a unit price, made once per distinct price
+// (formatting a rate exactly is dear, and plans repeat prices).
+func (c *termCache) rate(r costgate.Rate) *ast.Term {
+	c.rbuf = r.AppendKey(c.rbuf[:0])
+	if t, ok := c.rates[string(c.rbuf)]; ok {
+		return t
+	}
+	t := ast.NumberTerm(json.Number(r.String()))
+	c.rates[string(c.rbuf)] = t
+	return t
 }

@@ -333,12 +333,14 @@ type termCache struct {
 	strs  map[string]*ast.Term
 	sets  map[string]*ast.Term
 	costs map[string]*ast.Term // resources' cost objects, by content
+	rates map[string]*ast.Term // unit prices, by Rate.AppendKey
 	buf   []byte
+	rbuf  []byte
 	keys  []string
 }
 
 func newTermCache() *termCache {
-	return &termCache{strs: map[string]*ast.Term{}, sets: map[string]*ast.Term{}, costs: map[string]*ast.Term{}}
+	return &termCache{strs: map[string]*ast.Term{}, sets: map[string]*ast.Term{}, costs: map[string]*ast.Term{}, rates: map[string]*ast.Term{}}
 }
 
 func (c *termCache) str(s string) *ast.Term {

@@ -288,18 +288,24 @@ func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, r
 		pc  *pricing.PlanConfig
 		err error
 	}
-	// Without a resource whose references the estimators follow, only
-	// the provider configurations (their regions) are read: the rest of
-	// the configuration, most of it on a large plan, is skipped unparsed.
-	if referring != nil && !anyReferring(in, referring) {
-		if ms, err := gate.RawMembers(cfgRaw); err == nil && ms != nil {
-			cfgRaw = append(append([]byte(`{"provider_config":`), orNull(ms["provider_config"])...), '}')
-		}
-	}
-	pcc := make(chan parsed, 1)
+	// The configuration parses beside the values; each worker, done with
+	// its resources' values, waits for it to place them (region,
+	// references).
+	var cfg parsed
+	cfgDone := make(chan struct{})
 	go func() {
-		pc, err := pricing.ParsePlanConfigFor(cfgRaw, vars, referring)
-		pcc <- parsed{pc, err}
+		defer close(cfgDone)
+		raw := cfgRaw
+		// Without a resource whose references the estimators follow,
+		// only the provider configurations (their regions) are read:
+		// the rest of the configuration, most of it on a large plan, is
+		// skipped unparsed.
+		if referring != nil && !anyReferring(in, referring) {
+			if ms, err := gate.RawMembers(raw); err == nil && ms != nil {
+				raw = append(append([]byte(`{"provider_config":`), orNull(ms["provider_config"])...), '}')
+			}
+		}
+		cfg.pc, cfg.err = pricing.ParsePlanConfigFor(raw, vars, referring)
 	}()
 	out := make([]costgate.PlannedResource, len(in.Resources))
 	need := make([]bool, len(in.Resources))
@@ -336,7 +342,10 @@ func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, r
 				var err error
 				switch {
 				case readsValues != nil && !readsValues(r.Type):
-					pr.Before, pr.After, pr.AfterUnknown, err = mr.ReadOnly(i, identityKeys)
+					// Their estimators read no attribute: the identity
+					// ones place them (region, account, ids), and none
+					// of those is asked of after_unknown.
+					pr.Before, pr.After, err = mr.ReadKnown(i, identityKeys)
 				case attrs != nil:
 					pr.Before, pr.After, pr.AfterUnknown, err = mr.ReadOnly(i, attrs)
 				default:
@@ -347,32 +356,40 @@ func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, r
 					continue
 				}
 			}
+			<-cfgDone
+			if cfg.err != nil {
+				return
+			}
+			for i := lo; i < hi; i++ {
+				if need[i] && errs[i] == nil {
+					place(&in.Resources[i], &out[i], cfg.pc)
+				}
+			}
 		}()
 	}
 	wg.Wait()
-	p := <-pcc
-	if p.err != nil {
-		return nil, fmt.Errorf("%s: %w", in.Plan.Name, p.err)
+	<-cfgDone
+	if cfg.err != nil {
+		return nil, fmt.Errorf("%s: %w", in.Plan.Name, cfg.err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	pc := p.pc
-	for i := range out {
-		if !need[i] {
-			continue
-		}
-		r, pr := &in.Resources[i], &out[i]
-		vals := pr.After
-		if vals == nil {
-			vals = pr.Before
-		}
-		pr.Region = pricing.ResourceRegion(r.Type, vals)
-		if pr.Region == "" {
-			pr.Region = pc.ProviderRegion(r.ProviderConfigKey, r.Module, r.Provider)
-		}
-		pr.Account = pricing.ResourceAccount(r.Type, vals)
-		pr.References = pc.References(r.Address)
-	}
 	return out, nil
+}
+
+// place sets where a planned resource is: its region (its own
+// attributes, else its provider configuration's), account and the
+// references of its configuration.
+func place(r *gate.Resource, pr *costgate.PlannedResource, pc *pricing.PlanConfig) {
+	vals := pr.After
+	if vals == nil {
+		vals = pr.Before
+	}
+	pr.Region = pricing.ResourceRegion(r.Type, vals)
+	if pr.Region == "" {
+		pr.Region = pc.ProviderRegion(r.ProviderConfigKey, r.Module, r.Provider)
+	}
+	pr.Account = pricing.ResourceAccount(r.Type, vals)
+	pr.References = pc.References(r.Address)
 }

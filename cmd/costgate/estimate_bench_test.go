@@ -145,3 +145,58 @@ func BenchmarkCheck10k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCheck10kPaired runs check on the 10,000-resource plan with
+// and without the estimate in turns, each iteration both (in alternating
+// order), and reports each one's time and their ratio: on a shared
+// machine whose speed drifts, pairs give the estimate's share more
+// steadily than two separate benchmarks.
+func BenchmarkCheck10kPaired(b *testing.B) {
+	var buf bytes.Buffer
+	if err := plangen.Write(&buf, plangen.Options{Resources: 10_000, Seed: 1, UntaggedPercent: 5}); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	ctx := context.Background()
+	eng, err := gate.New(ctx, gate.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg := estimators.Registry()
+	now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	check := func(withCost bool) time.Duration {
+		start := time.Now()
+		p, err := gate.ParsePlan(data, "plangen.json")
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := gate.BuildInput(p, gate.InputOptions{})
+		if withCost {
+			est := estimators.New(pricing.Default(), pricing.Options{Registry: reg, Now: func() time.Time { return now }})
+			pe, _, err := estimateWith(ctx, est, in, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			in.AttachEstimate(pe, "", "")
+		}
+		if _, err := eng.Evaluate(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	var plain, cost time.Duration
+	n := 0
+	for b.Loop() {
+		if n%2 == 0 {
+			plain += check(false)
+			cost += check(true)
+		} else {
+			cost += check(true)
+			plain += check(false)
+		}
+		n++
+	}
+	b.ReportMetric(float64(plain.Milliseconds())/float64(n), "no-cost-ms/op")
+	b.ReportMetric(float64(cost.Milliseconds())/float64(n), "cost-ms/op")
+	b.ReportMetric(float64(cost)/float64(plain), "ratio")
+}
