@@ -94,12 +94,13 @@ func BenchmarkPlanValues10k(b *testing.B) {
 	}
 }
 
-// BenchmarkCheck10k is what `check` does with a plan of 10,000
-// resources after start-up, with and without the cost estimate (the
-// policies compiled once, as in serve): parse, input, estimate (mapping,
-// pricing, attaching), evaluation of the default library. The ratio of
-// the two is the estimate's share of check's time.
-func BenchmarkCheck10k(b *testing.B) {
+// check10k returns a function that does what `check` does with a
+// generated plan of 10,000 resources after start-up (the policies
+// compiled once, as in serve): parse, input, with withCost the estimate
+// (mapping, pricing, attaching), evaluation of the default library. It
+// returns the number of resources priced.
+func check10k(b *testing.B) func(withCost bool) int {
+	b.Helper()
 	var buf bytes.Buffer
 	if err := plangen.Write(&buf, plangen.Options{Resources: 10_000, Seed: 1, UntaggedPercent: 5}); err != nil {
 		b.Fatal(err)
@@ -112,65 +113,13 @@ func BenchmarkCheck10k(b *testing.B) {
 	}
 	reg := estimators.Registry()
 	now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	for _, withCost := range []bool{false, true} {
-		name := "no-cost"
-		if withCost {
-			name = "cost"
-		}
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			var priced int
-			for b.Loop() {
-				p, err := gate.ParsePlan(data, "plangen.json")
-				if err != nil {
-					b.Fatal(err)
-				}
-				in := gate.BuildInput(p, gate.InputOptions{})
-				if withCost {
-					est := estimators.New(pricing.Default(), pricing.Options{Registry: reg, Now: func() time.Time { return now }})
-					pe, _, err := estimateWith(ctx, est, in, false)
-					if err != nil {
-						b.Fatal(err)
-					}
-					in.AttachEstimate(pe, "", "")
-					priced = len(pe.Resources) - len(pe.Unpriced)
-				}
-				if _, err := eng.Evaluate(ctx, in); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if withCost && priced == 0 {
-				b.Fatal("nothing priced")
-			}
-		})
-	}
-}
-
-// BenchmarkCheck10kPaired runs check on the 10,000-resource plan with
-// and without the estimate in turns, each iteration both (in alternating
-// order), and reports each one's time and their ratio: on a shared
-// machine whose speed drifts, pairs give the estimate's share more
-// steadily than two separate benchmarks.
-func BenchmarkCheck10kPaired(b *testing.B) {
-	var buf bytes.Buffer
-	if err := plangen.Write(&buf, plangen.Options{Resources: 10_000, Seed: 1, UntaggedPercent: 5}); err != nil {
-		b.Fatal(err)
-	}
-	data := buf.Bytes()
-	ctx := context.Background()
-	eng, err := gate.New(ctx, gate.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	reg := estimators.Registry()
-	now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	check := func(withCost bool) time.Duration {
-		start := time.Now()
+	return func(withCost bool) int {
 		p, err := gate.ParsePlan(data, "plangen.json")
 		if err != nil {
 			b.Fatal(err)
 		}
 		in := gate.BuildInput(p, gate.InputOptions{})
+		priced := 0
 		if withCost {
 			est := estimators.New(pricing.Default(), pricing.Options{Registry: reg, Now: func() time.Time { return now }})
 			pe, _, err := estimateWith(ctx, est, in, false)
@@ -178,21 +127,57 @@ func BenchmarkCheck10kPaired(b *testing.B) {
 				b.Fatal(err)
 			}
 			in.AttachEstimate(pe, "", "")
+			if priced = len(pe.Resources) - len(pe.Unpriced); priced == 0 {
+				b.Fatal("nothing priced")
+			}
 		}
 		if _, err := eng.Evaluate(ctx, in); err != nil {
 			b.Fatal(err)
 		}
+		return priced
+	}
+}
+
+// BenchmarkCheck10k is check10k with and without the cost estimate. The
+// ratio of the two is the estimate's share of check's time in a warm
+// process.
+func BenchmarkCheck10k(b *testing.B) {
+	check := check10k(b)
+	for _, withCost := range []bool{false, true} {
+		name := "no-cost"
+		if withCost {
+			name = "cost"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				check(withCost)
+			}
+		})
+	}
+}
+
+// BenchmarkCheck10kPaired runs check10k with and without the estimate in
+// turns, each iteration both (in alternating order), and reports each
+// one's time and their ratio: on a shared machine whose speed drifts,
+// pairs give the estimate's share more steadily than two separate
+// benchmarks.
+func BenchmarkCheck10kPaired(b *testing.B) {
+	check := check10k(b)
+	timed := func(withCost bool) time.Duration {
+		start := time.Now()
+		check(withCost)
 		return time.Since(start)
 	}
 	var plain, cost time.Duration
 	n := 0
 	for b.Loop() {
 		if n%2 == 0 {
-			plain += check(false)
-			cost += check(true)
+			plain += timed(false)
+			cost += timed(true)
 		} else {
-			cost += check(true)
-			plain += check(false)
+			cost += timed(true)
+			plain += timed(false)
 		}
 		n++
 	}
