@@ -2,15 +2,28 @@ package main
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 )
 
 // hugePageHeap is how much of the heap primeHugePages asks the kernel to
-// back with transparent huge pages: more than check, estimate or report
-// use on the largest inputs measured (a 10,000-resource plan peaks near
-// 100 MiB), and only address space until touched.
-const hugePageHeap = 256 << 20
+// back with transparent huge pages, by command: more than check,
+// estimate or report use on the largest inputs measured (a
+// 10,000-resource plan peaks near 100 MiB), and for collect about what
+// a million billing rows take. It is only address space until touched,
+// but a larger range than needed cost time (the runtime scavenges what
+// stays free): check with 2 GiB was 10% slower than with 256 MiB,
+// collect of 1M rows with 2 GiB 5% slower than with 1 GiB.
+func hugePageHeap(command string) int {
+	switch command {
+	case "serve":
+		return 0
+	case "collect":
+		return 1 << 30
+	}
+	return 256 << 20
+}
 
 var primeOnce sync.Once
 
@@ -31,15 +44,37 @@ var primeOnce sync.Once
 // has transparent huge pages off, under strict overcommit (the object
 // would be charged in full), more than once in a process (tests run many
 // commands), or off Linux.
-// `serve` does not call it: a long-lived heap churned by requests is
-// where huge-page compaction stalls would show as latency.
-func primeHugePages() {
+// `serve` primes nothing: a long-lived heap churned by requests is where
+// huge-page compaction stalls would show as latency.
+func primeHugePages(command string) {
 	primeOnce.Do(func() {
-		if !hugePagesWanted() {
+		n := min(hugePageHeap(command), memTotal()/4)
+		if n <= 0 || !hugePagesWanted() {
 			return
 		}
-		madviseHugeHeap(hugePageHeap)
+		madviseHugeHeap(n)
 	})
+}
+
+// memTotal is the machine's memory from /proc/meminfo (0 if unknown):
+// the primed range stays under a quarter of it, so that a small machine
+// never sees one allocation larger than it can hold.
+func memTotal() int {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 2 && f[1] == "kB" {
+				if kb, err := strconv.Atoi(f[0]); err == nil {
+					return kb << 10
+				}
+			}
+		}
+	}
+	return 0
 }
 
 func hugePagesWanted() bool {

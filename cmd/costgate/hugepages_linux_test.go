@@ -73,3 +73,12 @@ func TestHugePagesWanted(t *testing.T) {
 		t.Error("not wanted with transparent huge pages on and no COSTGATE_HUGEPAGES")
 	}
 }
+
+func TestHugePageHeapSizes(t *testing.T) {
+	if hugePageHeap("serve") != 0 || hugePageHeap("collect") <= hugePageHeap("check") || hugePageHeap("check") < 64<<20 {
+		t.Errorf("sizes: serve %d, collect %d, check %d", hugePageHeap("serve"), hugePageHeap("collect"), hugePageHeap("check"))
+	}
+	if m := memTotal(); m < 64<<20 {
+		t.Errorf("MemTotal read as %d bytes", m)
+	}
+}

@@ -37,9 +37,7 @@ The config file is --config FILE, else ./costgate.yaml when present.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if cmd.Name() != "serve" {
-				primeHugePages()
-			}
+			primeHugePages(cmd.Name())
 			if err := a.startProfile(); err != nil {
 				return err
 			}
