@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/costgate/costgate"
@@ -39,55 +40,61 @@ type Rendered struct {
 	Charts   []Chart
 }
 
-var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-	"money":       money,
-	"moneyM":      moneyM,
-	"signed":      signed,
-	"pct":         pctText,
-	"share":       shareText,
-	"percent":     percentText,
-	"errorPct":    errorText,
-	"monthTitle":  monthTitle,
-	"date":        func(t time.Time) string { return t.Format(time.DateOnly) },
-	"datetime":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"dcolor":      deltaStyle,
-	"statusColor": statusColor,
-	"statusStyle": func(s string) template.CSS { return template.CSS("color:" + string(statusColor(s)) + ";") },
-	"complianceStyle": func(p float64) template.CSS {
-		switch {
-		case p < 80:
-			return "color:#b91c1c;"
-		case p < 95:
-			return "color:#b45309;"
-		}
-		return "color:#047857;"
-	},
-	"barWidth": func(p float64) int { return int(math.Round(math.Min(math.Max(p, 0), 100))) },
-	"barRest":  func(p float64) int { return 100 - int(math.Round(math.Min(math.Max(p, 0), 100))) },
-	"forecastLabel": func(r *Report) string {
-		if r.Open {
-			return "Forecast"
-		}
-		return "Month end"
-	},
-	"head": func(l []Line, n int) []Line { return l[:min(n, len(l))] },
-	"more": func(l []Line, n int) int { return max(0, len(l)-n) },
-	"dict": func(kv ...any) (map[string]any, error) {
-		if len(kv)%2 != 0 {
-			return nil, fmt.Errorf("dict: odd number of arguments")
-		}
-		m := map[string]any{}
-		for i := 0; i < len(kv); i += 2 {
-			k, ok := kv[i].(string)
-			if !ok {
-				return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+// htmlTemplate is parsed when a report is first rendered, not when the
+// binary starts: every costgate command paid 2.5 ms for it.
+var htmlTemplate = sync.OnceValue(func() *template.Template { return parseHTMLTemplate() })
+
+func parseHTMLTemplate() *template.Template {
+	return template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+		"money":       money,
+		"moneyM":      moneyM,
+		"signed":      signed,
+		"pct":         pctText,
+		"share":       shareText,
+		"percent":     percentText,
+		"errorPct":    errorText,
+		"monthTitle":  monthTitle,
+		"date":        func(t time.Time) string { return t.Format(time.DateOnly) },
+		"datetime":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"dcolor":      deltaStyle,
+		"statusColor": statusColor,
+		"statusStyle": func(s string) template.CSS { return template.CSS("color:" + string(statusColor(s)) + ";") },
+		"complianceStyle": func(p float64) template.CSS {
+			switch {
+			case p < 80:
+				return "color:#b91c1c;"
+			case p < 95:
+				return "color:#b45309;"
 			}
-			m[k] = kv[i+1]
-		}
-		return m, nil
-	},
-	"outcome": func(m map[costgate.Outcome]int, o string) int { return m[costgate.Outcome(o)] },
-}).ParseFS(templateFS, "templates/report.html.tmpl"))
+			return "color:#047857;"
+		},
+		"barWidth": func(p float64) int { return int(math.Round(math.Min(math.Max(p, 0), 100))) },
+		"barRest":  func(p float64) int { return 100 - int(math.Round(math.Min(math.Max(p, 0), 100))) },
+		"forecastLabel": func(r *Report) string {
+			if r.Open {
+				return "Forecast"
+			}
+			return "Month end"
+		},
+		"head": func(l []Line, n int) []Line { return l[:min(n, len(l))] },
+		"more": func(l []Line, n int) int { return max(0, len(l)-n) },
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict: odd number of arguments")
+			}
+			m := map[string]any{}
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
+		"outcome": func(m map[costgate.Outcome]int, o string) int { return m[costgate.Outcome(o)] },
+	}).ParseFS(templateFS, "templates/report.html.tmpl"))
+}
 
 // deltaStyle colours a change: more spend red, less green.
 func deltaStyle(d costgate.Sum) template.CSS {
@@ -156,7 +163,7 @@ func Render(r *Report) (*Rendered, error) {
 	}
 	for _, mail := range []bool{true, false} {
 		var buf bytes.Buffer
-		if err := htmlTemplate.Execute(&buf, htmlView{R: r, Currency: cur, Charts: charts, mail: mail}); err != nil {
+		if err := htmlTemplate().Execute(&buf, htmlView{R: r, Currency: cur, Charts: charts, mail: mail}); err != nil {
 			return nil, fmt.Errorf("render report html: %w", err)
 		}
 		if mail {
