@@ -12,7 +12,7 @@ import (
 // estimate or report use on the largest inputs measured (a
 // 10,000-resource plan peaks near 100 MiB), and for collect about what
 // a million billing rows take. It is only address space until touched,
-// but a larger range than needed cost time (the runtime scavenges what
+// but a larger range than needed costs time (the runtime scavenges what
 // stays free): check with 2 GiB was 10% slower than with 256 MiB,
 // collect of 1M rows with 2 GiB 5% slower than with 1 GiB.
 func hugePageHeap(command string) int {
@@ -33,7 +33,7 @@ var primeOnce sync.Once
 // 15 µs to fault in (a 64 MiB buffer: 224–254 ms page by page, 4.5 ms
 // in huge pages), and a `check` of a 10,000-resource plan spent about a
 // third of its time there. Go maps its heap without MADV_HUGEPAGE, and
-// most kernels ship transparent huge pages in "madvise" mode, so the
+// many distributions set transparent huge pages to "madvise", so the
 // heap gets none. primeHugePages allocates one large object (the runtime
 // maps fresh address space for it), marks that range MADV_HUGEPAGE, and
 // frees it with a collection: the allocations that follow reuse the
