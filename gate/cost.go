@@ -73,14 +73,14 @@ func newCostIndex(in *Input, est *costgate.PlanEstimate, teamTag, envTag string)
 		byTeam: map[string]*groupSums{}, byEnv: map[string]*groupSums{}, teamTag: teamTag, envTag: envTag}
 	c.notEstimated = sync.OnceValue(func() *ast.Term {
 		return ast.ObjectTerm(
-			[2]*ast.Term{ast.StringTerm("priced"), ast.InternedTerm(false)},
-			[2]*ast.Term{ast.StringTerm("free"), ast.InternedTerm(false)},
-			[2]*ast.Term{ast.StringTerm("currency"), ast.StringTerm(est.Currency)},
-			[2]*ast.Term{ast.StringTerm("monthly_before"), ast.InternedNullTerm},
-			[2]*ast.Term{ast.StringTerm("monthly_after"), ast.InternedNullTerm},
-			[2]*ast.Term{ast.StringTerm("monthly_delta"), ast.InternedNullTerm},
-			[2]*ast.Term{ast.StringTerm("components"), ast.ArrayTerm()},
-			[2]*ast.Term{ast.StringTerm("reason"), ast.StringTerm("not estimated")},
+			[2]*ast.Term{kPriced, ast.InternedTerm(false)},
+			[2]*ast.Term{kFree, ast.InternedTerm(false)},
+			[2]*ast.Term{kCurrency, ast.StringTerm(est.Currency)},
+			[2]*ast.Term{kMonthlyBefore, ast.InternedNullTerm},
+			[2]*ast.Term{kMonthlyAfter, ast.InternedNullTerm},
+			[2]*ast.Term{kMonthlyDelta, ast.InternedNullTerm},
+			[2]*ast.Term{kComponents, ast.ArrayTerm()},
+			[2]*ast.Term{kReason, ast.StringTerm("not estimated")},
 		)
 	})
 	c.free = sync.OnceValue(func() *ast.Term {

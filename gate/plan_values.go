@@ -86,7 +86,7 @@ func (p *Plan) MemberReader() *MemberReader {
 func (mr *MemberReader) ReadOnly(i int, keys map[string]bool) (before, after, afterUnknown map[string]any, err error) {
 	mr.keys = keys
 	defer func() { mr.keys = nil }()
-	return mr.Read(i)
+	return mr.read(i, true)
 }
 
 // ReadKnown is ReadOnly without after_unknown, for readers that look
@@ -95,23 +95,18 @@ func (mr *MemberReader) ReadOnly(i int, keys map[string]bool) (before, after, af
 func (mr *MemberReader) ReadKnown(i int, keys map[string]bool) (before, after map[string]any, err error) {
 	mr.keys = keys
 	defer func() { mr.keys = nil }()
-	p := mr.p
-	lv := p.values
-	if lv == nil || i < 0 || i >= len(lv.raw) {
-		return nil, nil, fmt.Errorf("plan %s: no resource change %d", p.Name, i)
-	}
-	r := lv.raw[i]
-	if before, err = mr.members(r.before); err == nil {
-		after, err = mr.members(r.after)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("plan %s: resource_changes[%d] values: %w", p.Name, i, err)
-	}
-	return before, after, nil
+	before, after, _, err = mr.read(i, false)
+	return before, after, err
 }
 
 // Read is ChangeMembers(i).
 func (mr *MemberReader) Read(i int) (before, after, afterUnknown map[string]any, err error) {
+	return mr.read(i, true)
+}
+
+// read splits resource_changes[i]'s before and after, and with unknown
+// its after_unknown.
+func (mr *MemberReader) read(i int, unknown bool) (before, after, afterUnknown map[string]any, err error) {
 	p := mr.p
 	lv := p.values
 	if lv == nil || i < 0 || i >= len(lv.raw) {
@@ -119,7 +114,7 @@ func (mr *MemberReader) Read(i int) (before, after, afterUnknown map[string]any,
 	}
 	r := lv.raw[i]
 	if before, err = mr.members(r.before); err == nil {
-		if after, err = mr.members(r.after); err == nil {
+		if after, err = mr.members(r.after); err == nil && unknown {
 			afterUnknown, err = mr.members(r.afterUnknown)
 		}
 	}
