@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -142,5 +143,60 @@ deny contains "no kubernetes object" if not input.kubernetes.object
 	}
 	if got, want := rules(true), []string{"costgate.custom_kube.deny"}; !slices.Equal(got, want) {
 		t.Errorf("admission: %v, want %v", got, want)
+	}
+}
+
+// TestAdmissionPartialEval: the admission query is partially evaluated
+// with the data: a rule that reads only data is computed once, rules on
+// input still see each request, and a data-only conflict is reported by
+// PrepareAdmission instead of on the first request.
+func TestAdmissionPartialEval(t *testing.T) {
+	write := func(src string) string {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "p.rego"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	ok := write(`package costgate.pe
+limit := data.costgate.config.pe.limit
+deny contains sprintf("%s over %d", [input.kubernetes.name, limit]) if input.kubernetes.replicas > limit
+`)
+	eng, err := New(context.Background(), Options{PolicyPaths: []string{ok}, Config: map[string]any{"pe": map[string]any{"limit": 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.PrepareAdmission(); err != nil {
+		t.Fatal(err)
+	}
+	for replicas, want := range map[int][]string{2: nil, 5: {"web over 3"}} {
+		input, err := ast.InterfaceToValue(map[string]any{"kubernetes": map[string]any{"name": "web", "replicas": replicas}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := eng.EvaluateValue(context.Background(), input, EvalMeta{Name: "review", Admission: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range d.Findings {
+			got = append(got, f.Message)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("replicas %d: findings %q, want %q", replicas, got, want)
+		}
+	}
+
+	conflict := write(`package costgate.pe
+v := x if x := data.costgate.config.pe.a
+v := x if x := data.costgate.config.pe.b
+deny contains "v" if { input.kubernetes; v > 0 }
+`)
+	eng, err = New(context.Background(), Options{PolicyPaths: []string{conflict}, Config: map[string]any{"pe": map[string]any{"a": 1, "b": 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.PrepareAdmission(); err == nil || !strings.Contains(err.Error(), "conflict") {
+		t.Errorf("PrepareAdmission with conflicting values: %v, want a conflict error", err)
 	}
 }

@@ -155,6 +155,12 @@ func snapshotLoader(a *app, p *serveParams, log *slog.Logger) webhooks.Loader {
 		if err != nil {
 			return nil, err
 		}
+		// The admission query is prepared (and partially evaluated) now,
+		// so that a policy set it fails on is rejected at load, not on
+		// the first admission request.
+		if err := eng.PrepareAdmission(); err != nil {
+			return nil, err
+		}
 		// Plans are priced exactly as `costgate check` prices them, so the
 		// cost rules find the same on every surface.
 		price := func(ctx context.Context, in *gate.Input) ([]costgate.EstimatedResource, error) {
