@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // maxJSONDepth bounds nesting so that hostile input cannot exhaust the
@@ -32,6 +34,7 @@ type jsonDecoder struct {
 	// resource_changes is read into changes and kept raw as well.
 	eager   map[string]bool
 	changes [][]changeLite // in chunks, see changeList
+	pairs   [][2]*ast.Term // objectTerm's member stack
 }
 
 // decodeJSON decodes one JSON value that fills data (white space around

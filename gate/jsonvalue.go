@@ -2,6 +2,7 @@ package gate
 
 import (
 	"encoding/json"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -74,11 +75,13 @@ func (d *jsonDecoder) objectTerm() (*ast.Term, error) {
 	if d.depth++; d.depth > maxJSONDepth {
 		return nil, d.fail("nested too deeply")
 	}
-	var pairs [][2]*ast.Term
+	// Members are gathered on one stack for the whole document:
+	// ast.NewObject copies them.
+	base := len(d.pairs)
 	err := d.members("value", func(key string) error {
 		v, err := d.term()
 		if err == nil {
-			pairs = append(pairs, [2]*ast.Term{ast.InternedTerm(key), v})
+			d.pairs = append(d.pairs, [2]*ast.Term{KeyTerm(key), v})
 		}
 		return err
 	})
@@ -86,7 +89,47 @@ func (d *jsonDecoder) objectTerm() (*ast.Term, error) {
 		return nil, err
 	}
 	d.depth--
-	return ast.NewTerm(ast.NewObject(lastOfEachKey(pairs)...)), nil
+	o := ast.NewObject(lastOfEachKey(d.pairs[base:])...)
+	clear(d.pairs[base:])
+	d.pairs = d.pairs[:base]
+	return ast.NewTerm(o), nil
+}
+
+// keyTerms caches the string terms of object keys: the same few hundred
+// names (metadata, labels, spec, containers, ...) come in every request.
+var keyTerms struct {
+	sync.RWMutex
+	m map[string]*ast.Term
+}
+
+const (
+	maxKeyTerms   = 4096 // distinct keys kept; later ones are made per use
+	maxKeyTermLen = 64
+)
+
+// KeyTerm returns a string term for an object key, shared between
+// documents where possible. Terms are never modified once made, so
+// sharing them is safe (OPA interns its own common strings alike).
+func KeyTerm(key string) *ast.Term {
+	if len(key) > maxKeyTermLen {
+		return ast.StringTerm(key)
+	}
+	keyTerms.RLock()
+	t := keyTerms.m[key]
+	keyTerms.RUnlock()
+	if t != nil {
+		return t
+	}
+	t = ast.InternedTerm(key)
+	keyTerms.Lock()
+	if keyTerms.m == nil {
+		keyTerms.m = make(map[string]*ast.Term, 256)
+	}
+	if len(keyTerms.m) < maxKeyTerms {
+		keyTerms.m[key] = t
+	}
+	keyTerms.Unlock()
+	return t
 }
 
 func (d *jsonDecoder) arrayTerm() (*ast.Term, error) {

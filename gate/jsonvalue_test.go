@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,6 +83,43 @@ func TestJSONValue(t *testing.T) {
 	for _, bad := range []string{`{"a": }`, `[1, 2`, `{"a" 1}`, `tru`, `{"a": 1} x`, `"\x01"`, `01`, strings.Repeat("[", 10000)} {
 		if _, err := JSONValue([]byte(bad)); !errors.Is(err, errJSONSyntax) {
 			t.Errorf("%q: error %v, want a syntax error", bad, err)
+		}
+	}
+}
+
+func TestKeyTerm(t *testing.T) {
+	a, b := KeyTerm("x-costgate-key-term-test"), KeyTerm("x-costgate-key-term-test")
+	if a != b {
+		t.Error("the same key gave two terms; want one shared term")
+	}
+	if a.Value.Compare(ast.String("x-costgate-key-term-test")) != 0 {
+		t.Errorf("KeyTerm = %v", a)
+	}
+	long := strings.Repeat("k", maxKeyTermLen+1)
+	if KeyTerm(long) == KeyTerm(long) {
+		t.Error("a key longer than maxKeyTermLen was cached")
+	}
+	// Hostile documents with ever new keys cannot grow the cache past
+	// its bound.
+	for i := range maxKeyTerms + 100 {
+		KeyTerm(fmt.Sprintf("flood-%d", i))
+	}
+	keyTerms.RLock()
+	n := len(keyTerms.m)
+	keyTerms.RUnlock()
+	if n > maxKeyTerms {
+		t.Errorf("%d cached keys, want at most %d", n, maxKeyTerms)
+	}
+	// Keys in decoded documents are the shared terms.
+	v, err := JSONValue([]byte(`[{"x-costgate-key-term-test": 1}, {"x-costgate-key-term-test": 2}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		var key *ast.Term
+		v.(*ast.Array).Elem(i).Value.(ast.Object).Foreach(func(k, _ *ast.Term) { key = k })
+		if key != a {
+			t.Errorf("element %d: key term not shared", i)
 		}
 	}
 }

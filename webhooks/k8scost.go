@@ -138,18 +138,32 @@ type k8sPVCSpec struct {
 // estimates its cost. obj is the object's JSON; a nil or "null" object
 // (DELETE) yields a zero, unjudged workload.
 func describeWorkload(kind string, obj json.RawMessage, opts KubernetesOptions) (workload, error) {
+	w, _, err := describeObject(kind, obj, opts)
+	return w, err
+}
+
+// describeObject is describeWorkload that also returns the metadata
+// admission reads, from the same decoding of obj.
+func describeObject(kind string, obj json.RawMessage, opts KubernetesOptions) (workload, objectMeta, error) {
 	w := workload{Kind: kind, Judged: true}
-	if len(obj) == 0 || string(obj) == "null" {
-		w.Judged = false
-		return w, nil
-	}
 	var envelope struct {
+		objectMeta
 		Spec json.RawMessage `json:"spec"`
 	}
-	if err := json.Unmarshal(obj, &envelope); err != nil {
-		return w, fmt.Errorf("object: %w", err)
+	if len(obj) == 0 || string(obj) == "null" {
+		w.Judged = false
+		return w, envelope.objectMeta, nil
 	}
-	spec := envelope.Spec
+	if err := json.Unmarshal(obj, &envelope); err != nil {
+		return w, envelope.objectMeta, fmt.Errorf("object: %w", err)
+	}
+	w, err := describeSpec(w, envelope.Spec, opts)
+	return w, envelope.objectMeta, err
+}
+
+// describeSpec fills w from the object's spec.
+func describeSpec(w workload, spec json.RawMessage, opts KubernetesOptions) (workload, error) {
+	kind := w.Kind
 	if len(spec) == 0 || string(spec) == "null" {
 		spec = json.RawMessage("{}")
 	}
