@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +43,7 @@ type config struct {
 	costgate, opa          string
 	plan, policy, review   string
 	requests, clients      int
+	clientProcs            int
 	admissionRequests      int
 	duration               time.Duration
 	strict, decisionLog    bool
@@ -59,6 +61,7 @@ func main() {
 	flag.IntVar(&c.requests, "n", 20000, "requests per server")
 	flag.IntVar(&c.admissionRequests, "admission-n", 20000, "admission requests")
 	flag.IntVar(&c.clients, "c", 50, "concurrent clients")
+	flag.IntVar(&c.clientProcs, "client-procs", 1, "GOMAXPROCS of this load generator (0: the Go default); the servers keep theirs")
 	flag.DurationVar(&c.duration, "duration", 120*time.Second, "stop a run after this long even if requests remain")
 	flag.BoolVar(&c.decisionLog, "decision-log", false, "let costgate record every decision (SQLite) during the run")
 	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a target is missed")
@@ -66,6 +69,12 @@ func main() {
 	flag.DurationVar(&c.p99Check, "p99-check", 50*time.Millisecond, "target: /v1/check p99")
 	flag.DurationVar(&c.p99Admission, "p99-admission", 10*time.Millisecond, "target: /v1/admission p99")
 	flag.Parse()
+	if c.clientProcs > 0 {
+		// The servers are separate processes with their own GOMAXPROCS;
+		// this only keeps the load generator's threads from crowding
+		// them on a small machine.
+		runtime.GOMAXPROCS(c.clientProcs)
+	}
 	code, err := run(c)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/serve:", err)
@@ -415,7 +424,8 @@ func rssKiB(pid int) (int64, error) {
 }
 
 func report(w io.Writer, c config, rs []result, mem *memSampler) int {
-	fmt.Fprintf(w, "## costgate serve vs opa run --server\n\n%d clients, plan %s, loopback, decision log %v\n\n", c.clients, filepath.Base(c.plan), map[bool]string{true: "on (SQLite)", false: "off"}[c.decisionLog])
+	fmt.Fprintf(w, "## costgate serve vs opa run --server\n\n%d clients (load generator GOMAXPROCS %d of %d CPUs; servers at their default), plan %s, loopback, decision log %v\n\n",
+		c.clients, runtime.GOMAXPROCS(0), runtime.NumCPU(), filepath.Base(c.plan), map[bool]string{true: "on (SQLite)", false: "off"}[c.decisionLog])
 	fmt.Fprintln(w, "| server | requests | errors | req/s | p50 | p99 |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
