@@ -217,6 +217,49 @@ type CostReader interface {
 
 // CostWriter replaces a partition's line items in one step. The same
 // content hash again is a no-op and reports changed == false.
+// ReplaceSource does the same with rows read one at a time from src.
 type CostWriter interface {
 	Replace(ctx context.Context, p Partition, rows []LineItem, exportID, contentHash string) (changed bool, err error)
+	ReplaceSource(ctx context.Context, p Partition, src LineItemSource, exportID, contentHash string) (changed bool, err error)
+}
+
+// LineItemSource is one partition's rows, read one at a time: what a
+// collector that keeps decoded rows in a compact form of its own hands
+// the store, so that no []LineItem of the whole partition (some 900 bytes
+// a row) is ever built.
+type LineItemSource interface {
+	// Len is the number of rows.
+	Len() int
+	// LineItem sets every field of *li to row i. It is called from
+	// several goroutines at once, each with its own li, and possibly more
+	// than once per row; the strings and maps it sets are only read.
+	LineItem(i int, li *LineItem)
+	// MapKeys lists the keys of the rows' Tags and Extensions maps, in
+	// any order, duplicates allowed.
+	MapKeys() (tags, extensions []string)
+}
+
+// LineItemSlice is a LineItemSource over line items in memory.
+type LineItemSlice []LineItem
+
+func (s LineItemSlice) Len() int                     { return len(s) }
+func (s LineItemSlice) LineItem(i int, li *LineItem) { *li = s[i] }
+
+func (s LineItemSlice) MapKeys() (tags, extensions []string) {
+	seenT, seenX := map[string]bool{}, map[string]bool{}
+	for i := range s {
+		for k := range s[i].Tags {
+			if !seenT[k] {
+				seenT[k] = true
+				tags = append(tags, k)
+			}
+		}
+		for k := range s[i].Extensions {
+			if !seenX[k] {
+				seenX[k] = true
+				extensions = append(extensions, k)
+			}
+		}
+	}
+	return tags, extensions
 }

@@ -120,6 +120,65 @@ type Batch interface {
 	AppendTo(dst []costgate.LineItem) []costgate.LineItem
 }
 
+// RowBatch is a Batch that also gives its rows one at a time. A
+// partition whose batches are all RowBatches is written through
+// Sink.ReplaceSource: the store reads the rows from the batches while it
+// builds, and no []LineItem of the whole partition is made.
+type RowBatch interface {
+	Batch
+	// LineItem sets every field of *li to row i; it is safe for
+	// concurrent use once the batch is complete.
+	LineItem(i int, li *costgate.LineItem)
+	// MapKeys lists the keys of the rows' Tags and Extensions.
+	MapKeys() (tags, extensions []string)
+}
+
+// rowBatchSource is the rows of several RowBatches as one
+// costgate.LineItemSource.
+type rowBatchSource struct {
+	batches []RowBatch
+	starts  []int // starts[k] is the index of batches[k]'s first row
+	n       int
+}
+
+// rowBatches returns the buckets' rows as a source, or false when a
+// batch cannot give its rows one at a time.
+func rowBatches(buckets []*bucket) (*rowBatchSource, bool) {
+	src := &rowBatchSource{}
+	for _, b := range buckets {
+		b.flush()
+		for _, batch := range b.batches {
+			rb, ok := batch.(RowBatch)
+			if !ok {
+				return nil, false
+			}
+			if rb.Len() == 0 {
+				continue
+			}
+			src.batches = append(src.batches, rb)
+			src.starts = append(src.starts, src.n)
+			src.n += rb.Len()
+		}
+	}
+	return src, true
+}
+
+func (s *rowBatchSource) Len() int { return s.n }
+
+func (s *rowBatchSource) LineItem(i int, li *costgate.LineItem) {
+	k := sort.Search(len(s.starts), func(k int) bool { return s.starts[k] > i }) - 1
+	s.batches[k].LineItem(i-s.starts[k], li)
+}
+
+func (s *rowBatchSource) MapKeys() (tags, extensions []string) {
+	for _, b := range s.batches {
+		t, x := b.MapKeys()
+		tags = append(tags, t...)
+		extensions = append(extensions, x...)
+	}
+	return tags, extensions
+}
+
 // lineBatch is a Batch of line items.
 type lineBatch []costgate.LineItem
 
@@ -381,6 +440,14 @@ func LoadExports(ctx context.Context, sink Sink, schema string, exports []Export
 			defer wg.Done()
 			var buf []costgate.LineItem
 			for j := range next {
+				if src, ok := rowBatches(j.buckets); ok && j.n > 0 {
+					_ = sink.ReplaceSource(ctx, j.pk.partition(), src, EncodeExportID(j.refs), j.hash)
+					for _, b := range j.buckets {
+						b.batches = nil
+					}
+					sink.Progress().PartitionDone()
+					continue
+				}
 				var rows []costgate.LineItem
 				if one, ok := singleOf(j.buckets); ok {
 					rows = one // one batch of line items: no copy

@@ -46,6 +46,14 @@ func (m *memStore) Replace(_ context.Context, p costgate.Partition, rows []costg
 	return true, nil
 }
 
+func (m *memStore) ReplaceSource(ctx context.Context, p costgate.Partition, src costgate.LineItemSource, exportID, hash string) (bool, error) {
+	rows := make([]costgate.LineItem, src.Len())
+	for i := range rows {
+		src.LineItem(i, &rows[i])
+	}
+	return m.Replace(ctx, p, rows, exportID, hash)
+}
+
 func (m *memStore) ReplaceInventory(_ context.Context, source string, rs []costgate.Resource, _, _ string) (bool, error) {
 	m.inv[source] = rs
 	m.gen++

@@ -152,6 +152,18 @@ func (s *sink) Now() time.Time       { return s.now() }
 func (s *sink) Logger() *slog.Logger { return s.log }
 
 func (s *sink) Replace(ctx context.Context, p costgate.Partition, rows []costgate.LineItem, exportID, contentHash string) error {
+	return s.replace(p, len(rows), exportID, func(p costgate.Partition) (bool, error) {
+		return s.st.Replace(ctx, p, rows, exportID, contentHash)
+	})
+}
+
+func (s *sink) ReplaceSource(ctx context.Context, p costgate.Partition, src costgate.LineItemSource, exportID, contentHash string) error {
+	return s.replace(p, src.Len(), exportID, func(p costgate.Partition) (bool, error) {
+		return s.st.ReplaceSource(ctx, p, src, exportID, contentHash)
+	})
+}
+
+func (s *sink) replace(p costgate.Partition, rows int, exportID string, write func(costgate.Partition) (bool, error)) error {
 	if p.Source == "" {
 		p.Source = s.name
 	}
@@ -160,7 +172,7 @@ func (s *sink) Replace(ctx context.Context, p costgate.Partition, rows []costgat
 		s.Fail(err, p)
 		return err
 	}
-	changed, err := s.st.Replace(ctx, p, rows, exportID, contentHash)
+	changed, err := write(p)
 	if err != nil {
 		s.Fail(err, p)
 		return err
@@ -169,8 +181,8 @@ func (s *sink) Replace(ctx context.Context, p costgate.Partition, rows []costgat
 	defer s.mu.Unlock()
 	if changed {
 		s.sum.Loaded++
-		s.sum.Rows += int64(len(rows))
-		s.log.Info("partition loaded", "partition", p.String(), "rows", len(rows), "export", firstLine(exportID))
+		s.sum.Rows += int64(rows)
+		s.log.Info("partition loaded", "partition", p.String(), "rows", rows, "export", firstLine(exportID))
 	} else {
 		s.sum.Unchanged++
 		s.log.Debug("partition unchanged", "partition", p.String())

@@ -36,6 +36,8 @@ type Sink interface {
 	// is a no-op. A failure is recorded for the summary and returned.
 	// The caller may reuse rows once it returns.
 	Replace(ctx context.Context, p costgate.Partition, rows []costgate.LineItem, exportID, contentHash string) error
+	// ReplaceSource is Replace with the rows read one at a time from src.
+	ReplaceSource(ctx context.Context, p costgate.Partition, src costgate.LineItemSource, exportID, contentHash string) error
 	// Unchanged records partitions left alone because their export did
 	// not change.
 	Unchanged(ps ...costgate.Partition)

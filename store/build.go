@@ -42,6 +42,7 @@ type rowBuf struct {
 	present []bool // false on entry for every string column
 	ints    []int64
 	money   []int64
+	li      *costgate.LineItem // a row source's scratch line item
 }
 
 // derivedSpec is a dictionary column computed from an int column: the
@@ -62,6 +63,9 @@ type tableSpec struct {
 	ints    []colSpec // nullInt for null
 	money   []colSpec
 	extract func(i int, r *rowBuf)
+	// check, when set, reports a row extract found invalid; the build
+	// fails with it before anything is written.
+	check   func() error
 	derived []derivedSpec
 	sortBy  []string // dictionary columns, major first
 	timeCol string   // int column whose range goes in the footer
@@ -105,6 +109,11 @@ func build(spec *tableSpec) (*builtTable, error) {
 	// 1. Read the rows once (in row chunks, one per worker), coding
 	// strings against per-chunk dictionaries, then merge the dictionaries.
 	ints, money, dicts := extractColumns(spec, workers)
+	if spec.check != nil {
+		if err := spec.check(); err != nil {
+			return nil, err
+		}
+	}
 	intIdx := map[string]int{}
 	for i, c := range spec.ints {
 		intIdx[c.name] = i

@@ -8,6 +8,8 @@
 // account, billing period) in a single manifest commit (write temp, fsync,
 // rename, fsync directory); readers pin a generation and never see a
 // half-replaced period; segments no reader needs are deleted, and files a
-// crash left behind are removed at Open. See ../../shared/STORE.md for the
-// design and the measured targets.
+// crash left behind are removed at Open. ReplaceSource does the same with
+// rows read one at a time from a costgate.LineItemSource, for callers that
+// keep rows in a compact form of their own. See ../../shared/STORE.md for
+// the design and the measured targets.
 package store

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/costgate/costgate"
@@ -247,34 +248,70 @@ var (
 // checkLineItems verifies that rows belong to p and that their times can
 // be stored.
 func checkLineItems(p costgate.Partition, rows []costgate.LineItem) error {
-	if p.BillingAccountID == "" || p.Source == "" || p.BillingPeriod.IsZero() {
-		return fmt.Errorf("partition %s: source, billing account and billing period are required", p)
+	if err := checkPartition(p); err != nil {
+		return err
 	}
 	for i := range rows {
-		li := &rows[i]
-		if li.BillingAccountID != p.BillingAccountID {
-			return fmt.Errorf("row %d: BillingAccountId %q is not the partition's %q", i, li.BillingAccountID, p.BillingAccountID)
-		}
-		if li.ChargePeriodStart.IsZero() {
-			return fmt.Errorf("row %d: ChargePeriodStart is required", i)
-		}
-		if got := costgate.MonthOf(li.BillingPeriodStart); li.BillingPeriodStart.IsZero() || got != p.BillingPeriod {
-			return fmt.Errorf("row %d: BillingPeriodStart %s is not in the partition's billing period %s",
-				i, li.BillingPeriodStart.Format(time.RFC3339), p.BillingPeriod)
-		}
-		for k := range li.Extensions {
-			if !strings.HasPrefix(k, extPrefix) || len(k) == len(extPrefix) {
-				return fmt.Errorf("row %d: extension column %q must be named x_NAME", i, k)
-			}
-		}
-		for _, f := range lineItemTimes {
-			t := f.get(li)
-			if !t.IsZero() && (t.Before(minTime) || !t.Before(maxTime)) {
-				return fmt.Errorf("row %d: %s %s is out of range", i, f.name, t.Format(time.RFC3339))
-			}
+		if err := checkLineItem(p, i, &rows[i]); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+func checkPartition(p costgate.Partition) error {
+	if p.BillingAccountID == "" || p.Source == "" || p.BillingPeriod.IsZero() {
+		return fmt.Errorf("partition %s: source, billing account and billing period are required", p)
+	}
+	return nil
+}
+
+// checkLineItem checks that row i belongs in partition p.
+func checkLineItem(p costgate.Partition, i int, li *costgate.LineItem) error {
+	if li.BillingAccountID != p.BillingAccountID {
+		return fmt.Errorf("row %d: BillingAccountId %q is not the partition's %q", i, li.BillingAccountID, p.BillingAccountID)
+	}
+	if li.ChargePeriodStart.IsZero() {
+		return fmt.Errorf("row %d: ChargePeriodStart is required", i)
+	}
+	if got := costgate.MonthOf(li.BillingPeriodStart); li.BillingPeriodStart.IsZero() || got != p.BillingPeriod {
+		return fmt.Errorf("row %d: BillingPeriodStart %s is not in the partition's billing period %s",
+			i, li.BillingPeriodStart.Format(time.RFC3339), p.BillingPeriod)
+	}
+	for k := range li.Extensions {
+		if !strings.HasPrefix(k, extPrefix) || len(k) == len(extPrefix) {
+			return fmt.Errorf("row %d: extension column %q must be named x_NAME", i, k)
+		}
+	}
+	for _, f := range lineItemTimes {
+		t := f.get(li)
+		if !t.IsZero() && (t.Before(minTime) || !t.Before(maxTime)) {
+			return fmt.Errorf("row %d: %s %s is out of range", i, f.name, t.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// firstRowError keeps the error of the lowest row among those reported
+// from several goroutines: the error a row-by-row check would give.
+type firstRowError struct {
+	mu  sync.Mutex
+	row int
+	err error
+}
+
+func (e *firstRowError) add(row int, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.err == nil || row < e.row {
+		e.row, e.err = row, err
+	}
+}
+
+func (e *firstRowError) get() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
 }
 
 // mapKeys returns the sorted union of the keys of every row's map.
@@ -310,7 +347,41 @@ func samePtr(a, b map[string]string) bool {
 
 // lineItemSpec describes rows as a table to build.
 func lineItemSpec(rows []costgate.LineItem) *tableSpec {
-	n := len(rows)
+	tagKeys := mapKeys(len(rows), func(i int) map[string]string { return rows[i].Tags })
+	extKeys := mapKeys(len(rows), func(i int) map[string]string { return rows[i].Extensions })
+	return lineItemSpecOf(len(rows), tagKeys, extKeys, nil, func(i int, _ *rowBuf) *costgate.LineItem { return &rows[i] })
+}
+
+// lineItemSourceSpec describes the rows of src as a table to build. Each
+// row is checked as it is read (checkLineItem); the spec's check reports
+// the first failure once the rows have been read.
+func lineItemSourceSpec(p costgate.Partition, src costgate.LineItemSource) *tableSpec {
+	tags, exts := src.MapKeys()
+	sortKeys := func(keys []string) []string {
+		keys = slices.Clone(keys)
+		slices.Sort(keys)
+		return slices.Compact(keys)
+	}
+	var bad firstRowError
+	spec := lineItemSpecOf(src.Len(), sortKeys(tags), sortKeys(exts), &bad, func(i int, r *rowBuf) *costgate.LineItem {
+		if r.li == nil {
+			r.li = new(costgate.LineItem)
+		}
+		src.LineItem(i, r.li)
+		if err := checkLineItem(p, i, r.li); err != nil {
+			bad.add(i, err)
+		}
+		return r.li
+	})
+	spec.check = bad.get
+	return spec
+}
+
+// lineItemSpecOf describes n rows, row i being row(i, r) for the worker
+// whose buffer is r, as a table to build. tagKeys and extKeys are sorted
+// and should hold every key of the rows' Tags and Extensions: a row with
+// another key is reported to bad (nil: the keys were read from the rows).
+func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, row func(i int, r *rowBuf) *costgate.LineItem) *tableSpec {
 	spec := &tableSpec{
 		kind:    tableLineItems,
 		rows:    n,
@@ -325,8 +396,6 @@ func lineItemSpec(rows []costgate.LineItem) *tableSpec {
 		spec.strs = append(spec.strs, colSpec{name: f.name, indexed: f.indexed})
 	}
 	fixed := len(spec.strs)
-	tagKeys := mapKeys(n, func(i int) map[string]string { return rows[i].Tags })
-	extKeys := mapKeys(n, func(i int) map[string]string { return rows[i].Extensions })
 	slot := map[string]int{} // "tag:KEY" or "x_NAME" -> string column
 	for _, key := range tagKeys {
 		slot[tagPrefix+key] = len(spec.strs)
@@ -348,29 +417,39 @@ func lineItemSpec(rows []costgate.LineItem) *tableSpec {
 		spec.money = append(spec.money, colSpec{name: f.name, bsi: f.bsi})
 	}
 	spec.extract = func(i int, r *rowBuf) {
-		li := &rows[i]
+		li := row(i, r)
 		lineItemStringValues(li, r.strs[:fixed])
 		for j, v := range r.strs[:fixed] {
 			r.present[j] = v != ""
 		}
 		if len(li.Tags) > 0 {
+			found := 0
 			if len(tagKeys) <= 8 {
 				// A lookup per known key beats iterating a map.
 				for j, k := range tagKeys {
 					if v, ok := li.Tags[k]; ok {
 						r.strs[fixed+j], r.present[fixed+j] = v, true
+						found++
 					}
 				}
 			} else {
 				for k, v := range li.Tags {
-					j := tagSlot[k]
-					r.strs[j], r.present[j] = v, true
+					if j, ok := tagSlot[k]; ok {
+						r.strs[j], r.present[j] = v, true
+						found++
+					}
 				}
+			}
+			if found < len(li.Tags) && bad != nil {
+				bad.add(i, fmt.Errorf("row %d: a tag key is missing from the row source's MapKeys", i))
 			}
 		}
 		for k, v := range li.Extensions {
-			j := extSlot[k]
-			r.strs[j], r.present[j] = v, true
+			if j, ok := extSlot[k]; ok {
+				r.strs[j], r.present[j] = v, true
+			} else if bad != nil {
+				bad.add(i, fmt.Errorf("row %d: extension column %q is missing from the row source's MapKeys", i, k))
+			}
 		}
 		lineItemTimeValues(li, r.ints)
 		lineItemNumValues(li, r.money)

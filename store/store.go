@@ -300,6 +300,29 @@ func (s *Store) Replace(ctx context.Context, p costgate.Partition, rows []costga
 	return changed, nil
 }
 
+// ReplaceSource is Replace with the rows read one at a time from src:
+// the segment is built without a []LineItem of the whole partition. Each
+// row is checked as Replace checks them; the first bad row (lowest index)
+// fails the replace before anything is written.
+func (s *Store) ReplaceSource(ctx context.Context, p costgate.Partition, src costgate.LineItemSource, exportID, contentHash string) (changed bool, err error) {
+	if err := checkPartition(p); err != nil {
+		return false, fmt.Errorf("replace %s: %w", p, err)
+	}
+	e := segmentEntry{
+		Table:            tableLineItems.String(),
+		Source:           p.Source,
+		BillingAccountID: p.BillingAccountID,
+		BillingPeriod:    p.BillingPeriod.String(),
+		ExportID:         exportID,
+		ContentHash:      contentHash,
+	}
+	changed, err = s.replace(ctx, e, func() *tableSpec { return lineItemSourceSpec(p, src) })
+	if err != nil {
+		return false, fmt.Errorf("replace %s: %w", p, err)
+	}
+	return changed, nil
+}
+
 // ReplaceInventory swaps the inventory a source reported, like Replace.
 func (s *Store) ReplaceInventory(ctx context.Context, source string, resources []costgate.Resource, exportID, contentHash string) (changed bool, err error) {
 	if source == "" {

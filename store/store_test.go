@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,4 +157,60 @@ func TestReplaceEdgeCases(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+}
+
+// TestReplaceSourceChecksRows: a row source's rows are checked like
+// Replace's, the first bad row (lowest index, though rows are read by
+// several workers) is named, keys missing from MapKeys are an error, and
+// a failed replace leaves the partition as it was.
+func TestReplaceSourceChecksRows(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), Options{NoSync: true, Parallelism: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cfg := smallConfig(3)
+	cfg.RowsPer = 50_000
+	p := cfg.partitions()[0]
+	good := cfg.generate(p, 1)
+	if _, err := s.ReplaceSource(ctx, p, opaqueSource{good}, "v1", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.LineItems(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffRows(before, good); d != "" {
+		t.Fatalf("rows read back: %s", d)
+	}
+
+	bad := slices.Clone(good)
+	bad[40_000].BillingAccountID = "someone-else"
+	bad[30_000].ChargePeriodStart = time.Time{}
+	_, err = s.ReplaceSource(ctx, p, opaqueSource{bad}, "v2", "v2")
+	if err == nil || !strings.Contains(err.Error(), "row 30000: ChargePeriodStart is required") {
+		t.Errorf("bad rows: %v, want the error of row 30000", err)
+	}
+	missing := slices.Clone(good)
+	missing[7].Tags = map[string]string{"not-listed": "x"}
+	_, err = s.ReplaceSource(ctx, p, listedKeys{opaqueSource{missing}}, "v3", "v3")
+	if err == nil || !strings.Contains(err.Error(), "row 7: a tag key is missing") {
+		t.Errorf("tag key missing from MapKeys: %v", err)
+	}
+	after, err := s.LineItems(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffRows(after, good); d != "" {
+		t.Errorf("after failed replaces the partition changed: %s", d)
+	}
+}
+
+// listedKeys leaves the key "not-listed" out of MapKeys.
+type listedKeys struct{ opaqueSource }
+
+func (l listedKeys) MapKeys() (tags, exts []string) {
+	tags, exts = l.opaqueSource.MapKeys()
+	return slices.DeleteFunc(tags, func(k string) bool { return k == "not-listed" }), exts
 }

@@ -77,6 +77,9 @@ func (nopSink) Logger() *slog.Logger              { return quiet() }
 func (nopSink) Replace(context.Context, costgate.Partition, []costgate.LineItem, string, string) error {
 	return nil
 }
+func (nopSink) ReplaceSource(context.Context, costgate.Partition, costgate.LineItemSource, string, string) error {
+	return nil
+}
 func (nopSink) Inventory(context.Context, []costgate.Resource, string, string) error { return nil }
 
 // benchFile generates (once per COSTGATE_BENCH_DIR) the benchmark file.

@@ -236,34 +236,64 @@ func (b *compactBatch) Len() int { return len(b.rows) }
 
 // AppendTo turns the rows into line items.
 func (b *compactBatch) AppendTo(dst []costgate.LineItem) []costgate.LineItem {
-	t := b.t
 	for i := range b.rows {
-		r := &b.rows[i]
 		// Filled on the stack and copied once: one bulk write barrier
 		// instead of one per field.
 		var item costgate.LineItem
-		li := &item
-		for s, c := range strSlots {
-			if id := r.str[s]; id != 0 {
-				*c.str(li) = t.strs[id]
-			}
-		}
-		for s, c := range timeSlots {
-			if v := r.times[s]; v != nullTime {
-				*c.tm(li) = time.Unix(0, v).UTC()
-			}
-		}
-		for s, c := range moneySlots {
-			*c.money(li) = costgate.Money(r.money[s])
-		}
-		for s, c := range qtySlots {
-			*c.qty(li) = costgate.Quantity(r.qty[s])
-		}
-		li.Tags = t.maps[r.tags]
-		li.Extensions = t.maps[r.ext]
+		b.LineItem(i, &item)
 		dst = append(dst, item)
 	}
 	return dst
+}
+
+// LineItem sets *li to row i (collector.RowBatch): the store reads a
+// partition's compact rows this way, one at a time, and never holds
+// them all as line items.
+func (b *compactBatch) LineItem(i int, li *costgate.LineItem) {
+	t := b.t
+	r := &b.rows[i]
+	*li = costgate.LineItem{}
+	for s, c := range strSlots {
+		if id := r.str[s]; id != 0 {
+			*c.str(li) = t.strs[id]
+		}
+	}
+	for s, c := range timeSlots {
+		if v := r.times[s]; v != nullTime {
+			*c.tm(li) = time.Unix(0, v).UTC()
+		}
+	}
+	for s, c := range moneySlots {
+		*c.money(li) = costgate.Money(r.money[s])
+	}
+	for s, c := range qtySlots {
+		*c.qty(li) = costgate.Quantity(r.qty[s])
+	}
+	li.Tags = t.maps[r.tags]
+	li.Extensions = t.maps[r.ext]
+}
+
+// MapKeys lists the keys of the Tags and x_ column maps the rows use.
+func (b *compactBatch) MapKeys() (tags, extensions []string) {
+	seenTags, seenExt := map[uint32]bool{}, map[uint32]bool{}
+	var lastTags, lastExt uint32
+	for i := range b.rows {
+		r := &b.rows[i]
+		if r.tags != 0 && r.tags != lastTags && !seenTags[r.tags] {
+			seenTags[r.tags] = true
+			for k := range b.t.maps[r.tags] {
+				tags = append(tags, k)
+			}
+		}
+		if r.ext != 0 && r.ext != lastExt && !seenExt[r.ext] {
+			seenExt[r.ext] = true
+			for k := range b.t.maps[r.ext] {
+				extensions = append(extensions, k)
+			}
+		}
+		lastTags, lastExt = r.tags, r.ext
+	}
+	return tags, extensions
 }
 
 // groupKey is a partition within one block.

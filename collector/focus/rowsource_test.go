@@ -1,0 +1,96 @@
+package focus
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/collector"
+	"github.com/costgate/costgate/collector/blob"
+	"github.com/costgate/costgate/internal/billgen"
+	"github.com/costgate/costgate/internal/collectstore"
+)
+
+// TestRowSourceSameRows: collect writes CSV partitions through the
+// store's row source (compact batches read one row at a time, never a
+// []LineItem of the partition); what the store then holds must be
+// exactly the rows the decoder gives as line items. The generated file
+// spans several 1 MiB blocks, so partitions are made of many batches
+// from two decoding goroutines, with tags and x_ columns.
+func TestRowSourceSameRows(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gen.csv.gz")
+	if _, err := billgen.WriteCSVGz(path, billgen.Options{Seed: 3, Rows: 30_000, Months: 2}); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{path, testdata("focus", "focus_1.0_sample_1000_rows.csv")} {
+		fi, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[costgate.Partition][]costgate.LineItem{}
+		rows := collector.NewRows(func(li *costgate.LineItem) error {
+			p := costgate.Partition{Source: "rs", BillingAccountID: li.BillingAccountID, BillingPeriod: costgate.MonthOf(li.BillingPeriodStart)}
+			want[p] = append(want[p], *li)
+			return nil
+		})
+		if _, err := ReadFile(context.Background(), blob.Local{}, blob.Object{Key: file, Size: fi.Size()}, "", nopSink{}, rows); err != nil {
+			t.Fatal(err)
+		}
+		st := openStore(t, t.TempDir())
+		if _, err := collect(t, st, later, New(spec("rs", file))); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(collectstore.New(st).Loaded("rs")); got != len(want) || got < 2 {
+			t.Fatalf("%s: %d partitions in the store, %d decoded", file, got, len(want))
+		}
+		tagged := 0
+		for p, rows := range want {
+			got, err := st.LineItems(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := sameRows(got, rows); d != "" {
+				t.Errorf("%s %s: %s", file, p, d)
+			}
+			for _, li := range rows {
+				if len(li.Tags) > 0 {
+					tagged++
+				}
+			}
+		}
+		if tagged == 0 {
+			t.Errorf("%s: no tagged rows: the test proves nothing about tags", file)
+		}
+	}
+}
+
+// sameRows compares two sets of line items regardless of order.
+func sameRows(got, want []costgate.LineItem) string {
+	enc := func(rows []costgate.LineItem) []string {
+		out := make([]string, len(rows))
+		for i := range rows {
+			li := rows[i]
+			li.ChargePeriodStart, li.ChargePeriodEnd = li.ChargePeriodStart.UTC(), li.ChargePeriodEnd.UTC()
+			li.BillingPeriodStart, li.BillingPeriodEnd = li.BillingPeriodStart.UTC(), li.BillingPeriodEnd.UTC()
+			b, _ := json.Marshal(li)
+			out[i] = string(b)
+		}
+		slices.Sort(out)
+		return out
+	}
+	g, w := enc(got), enc(want)
+	if len(g) != len(w) {
+		return "row counts differ"
+	}
+	for i := range g {
+		if g[i] != w[i] {
+			return "row differs:\n got " + g[i] + "\nwant " + w[i]
+		}
+	}
+	return ""
+}
