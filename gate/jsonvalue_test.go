@@ -96,7 +96,7 @@ func TestKeyTerm(t *testing.T) {
 		t.Errorf("KeyTerm = %v", a)
 	}
 	long := strings.Repeat("k", maxKeyTermLen+1)
-	if KeyTerm(long) == KeyTerm(long) {
+	if l1, l2 := KeyTerm(long), KeyTerm(long); l1 == l2 {
 		t.Error("a key longer than maxKeyTermLen was cached")
 	}
 	// Hostile documents with ever new keys cannot grow the cache past

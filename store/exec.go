@@ -80,7 +80,18 @@ type scratch struct {
 	idx    []uint64
 	counts []int64
 	sums   []costgate.Sum
+	sums64 []int64
 	gids   []uint32
+}
+
+// ensure makes the row buffers.
+func (s *scratch) ensure() {
+	if cap(s.rows) < batchSize {
+		s.rows = make([]uint32, batchSize)
+	}
+	if cap(s.idx) < batchSize {
+		s.idx = make([]uint64, batchSize)
+	}
 }
 
 type keyCol struct {
@@ -94,10 +105,11 @@ type keyCol struct {
 
 func (p *plan) runSegment(seg *segment, a *agg, s *scratch) error {
 	ev := &segEval{seg: seg, t: p.t, n: seg.rows()}
-	sel, none, err := ev.selection(p.q.Filters)
+	sel, pred, none, err := ev.selectionDeferred(p.q.Filters, true)
 	if err != nil || none {
 		return err
 	}
+	rs := rowSet{n: ev.n, sel: sel, pred: pred}
 	vals := make([][]int64, len(p.measures))
 	for i, m := range p.measures {
 		if c := seg.col(m); c != nil {
@@ -131,9 +143,144 @@ func (p *plan) runSegment(seg *segment, a *agg, s *scratch) error {
 		s.gids = append(s.gids, kc.gid)
 	}
 	if constant {
-		return p.constantGroup(seg, sel, vals, a, s.gids)
+		return p.constantGroup(seg, &rs, vals, a, s)
 	}
-	return p.groupRows(seg, sel, vals, kcs, a, s)
+	return p.groupRows(seg, &rs, vals, kcs, a, s)
+}
+
+// rowSet is the rows a query reads in one segment: sel (nil: all n
+// rows), less those a deferred cost predicate drops.
+type rowSet struct {
+	n    uint32
+	sel  *roaring.Bitmap
+	pred *costPred
+}
+
+// span reports whether the set is every row of [from, to) (no
+// predicate, a selection of one run of rows or none).
+func (rs *rowSet) span() (from, to uint32, ok bool) {
+	if rs.pred != nil {
+		return 0, 0, false
+	}
+	if rs.sel == nil {
+		return 0, rs.n, true
+	}
+	card := rs.sel.GetCardinality()
+	if card == 0 {
+		return 0, 0, false
+	}
+	lo, hi := rs.sel.Minimum(), rs.sel.Maximum()
+	return lo, hi + 1, uint64(hi-lo)+1 == card
+}
+
+// groupSpan2 counts and sums v (nil: count only) per group of two codes
+// over rows [from, to): group a + b*stride. Rows are sorted by their
+// keys within a segment, so groups come in runs: each run is summed in
+// registers and added to its group once.
+func groupSpan2(a, b *codeView, from, to uint32, stride uint64, v []int64, counts []int64, sums []costgate.Sum) {
+	switch a.width {
+	case 1:
+		groupSpan2a(a.u8[from:to], b, from, to, stride, v, counts, sums)
+	case 2:
+		groupSpan2a(a.u16[from:to], b, from, to, stride, v, counts, sums)
+	default:
+		groupSpan2a(a.u32[from:to], b, from, to, stride, v, counts, sums)
+	}
+}
+
+func groupSpan2a[A uint8 | uint16 | uint32](a []A, b *codeView, from, to uint32, stride uint64, v []int64, counts []int64, sums []costgate.Sum) {
+	switch b.width {
+	case 1:
+		groupRuns(a, b.u8[from:to], stride, v, counts, sums)
+	case 2:
+		groupRuns(a, b.u16[from:to], stride, v, counts, sums)
+	default:
+		groupRuns(a, b.u32[from:to], stride, v, counts, sums)
+	}
+}
+
+func groupRuns[A, B uint8 | uint16 | uint32](a []A, b []B, stride uint64, v []int64, counts []int64, sums []costgate.Sum) {
+	if len(a) == 0 {
+		return
+	}
+	b = b[:len(a)]
+	cur := uint64(a[0]) + uint64(b[0])*stride
+	var run int64
+	var sum costgate.Sum
+	if v == nil {
+		for j := range a {
+			if g := uint64(a[j]) + uint64(b[j])*stride; g != cur {
+				counts[cur] += run
+				cur, run = g, 0
+			}
+			run++
+		}
+		counts[cur] += run
+		return
+	}
+	v = v[:len(a)]
+	for j := range a {
+		if g := uint64(a[j]) + uint64(b[j])*stride; g != cur {
+			counts[cur] += run
+			sums[cur].AddSum(sum)
+			cur, run, sum = g, 0, costgate.Sum{}
+		}
+		run++
+		sum.Add(costgate.Money(v[j]))
+	}
+	counts[cur] += run
+	sums[cur].AddSum(sum)
+}
+
+// batches calls fn with the rows in ascending order, at most len(buf) at
+// a time (fn may reorder or overwrite rows). A selection that is one run
+// of rows (a time range in rows sorted by day, say) is walked as a range,
+// without the bitmap's iterator.
+func (rs *rowSet) batches(buf []uint32, fn func(rows []uint32)) {
+	emit := func(rows []uint32) {
+		if rs.pred != nil {
+			rows = rs.pred.filter(rows)
+		}
+		if len(rows) > 0 {
+			fn(rows)
+		}
+	}
+	from, to := uint32(0), rs.n // [from, to)
+	if rs.sel != nil {
+		card := rs.sel.GetCardinality()
+		if card == 0 {
+			return
+		}
+		lo, hi := rs.sel.Minimum(), rs.sel.Maximum()
+		if uint64(hi-lo)+1 != card {
+			it := rs.sel.ManyIterator()
+			for {
+				k := it.NextMany(buf)
+				if k == 0 {
+					return
+				}
+				emit(buf[:k])
+			}
+		}
+		from, to = lo, hi+1
+	}
+	for next := from; next < to; {
+		k := min(uint32(len(buf)), to-next)
+		if rs.pred != nil {
+			// Straight down the column: no row list to build first.
+			if rows := rs.pred.scan(buf[:0], next, next+k); len(rows) > 0 {
+				fn(rows)
+			}
+			next += k
+			continue
+		}
+		rows := buf[:k]
+		for j := range rows {
+			rows[j] = next + uint32(j)
+		}
+		next += k
+		fn(rows)
+	}
 }
 
 // constantKey reports whether every row of the segment has the same value
@@ -156,13 +303,32 @@ func constantKey(c *segCol, remap []uint32) (uint32, bool, error) {
 
 // constantGroup adds the whole selection to one group: stored totals for
 // a full segment, bit-sliced sums for dense selections, else a gather.
-func (p *plan) constantGroup(seg *segment, sel *roaring.Bitmap, vals [][]int64, a *agg, gids []uint32) error {
+func (p *plan) constantGroup(seg *segment, rs *rowSet, vals [][]int64, a *agg, s *scratch) error {
+	sel := rs.sel
 	n := seg.rows()
+	sums := make([]costgate.Sum, len(p.measures))
+	s.ensure()
+	if rs.pred != nil {
+		// The predicate's rows are only known row by row: one pass
+		// counts them and sums every measure.
+		var count int64
+		rs.batches(s.rows[:batchSize], func(rows []uint32) {
+			count += int64(len(rows))
+			for i, v := range vals {
+				if v != nil {
+					sums[i].AddSum(gatherRows(v, rows))
+				}
+			}
+		})
+		a.mu.Lock()
+		a.add(a.slot(s.gids), count, sums)
+		a.mu.Unlock()
+		return nil
+	}
 	count := int64(n)
 	if sel != nil {
 		count = int64(sel.GetCardinality())
 	}
-	sums := make([]costgate.Sum, len(p.measures))
 	for i, m := range p.measures {
 		if vals[i] == nil {
 			continue
@@ -183,38 +349,28 @@ func (p *plan) constantGroup(seg *segment, sel *roaring.Bitmap, vals [][]int64, 
 			sums[i] = b.sum(sel)
 			continue
 		}
-		sums[i] = gatherSum(vals[i], sel, n)
+		v := vals[i]
+		rs.batches(s.rows[:batchSize], func(rows []uint32) { sums[i].AddSum(gatherRows(v, rows)) })
 	}
 	a.mu.Lock()
-	a.add(a.slot(gids), count, sums)
+	a.add(a.slot(s.gids), count, sums)
 	a.mu.Unlock()
 	return nil
 }
 
-func gatherSum(v []int64, sel *roaring.Bitmap, n uint32) costgate.Sum {
+// gatherRows sums v over rows.
+func gatherRows(v []int64, rows []uint32) costgate.Sum {
 	var s costgate.Sum
-	if sel == nil {
-		for _, x := range v[:n] {
-			s.Add(costgate.Money(x))
-		}
-		return s
+	for _, r := range rows {
+		s.Add(costgate.Money(v[r]))
 	}
-	buf := make([]uint32, batchSize)
-	it := sel.ManyIterator()
-	for {
-		k := it.NextMany(buf)
-		if k == 0 {
-			return s
-		}
-		for _, r := range buf[:k] {
-			s.Add(costgate.Money(v[r]))
-		}
-	}
+	return s
 }
 
 // groupRows aggregates row by row into per-segment groups indexed by the
 // combined codes, then merges them into a.
-func (p *plan) groupRows(seg *segment, sel *roaring.Bitmap, vals [][]int64, kcs []keyCol, a *agg, s *scratch) error {
+func (p *plan) groupRows(seg *segment, rs *rowSet, vals [][]int64, kcs []keyCol, a *agg, s *scratch) error {
+	sel := rs.sel
 	n := seg.rows()
 	nm := len(p.measures)
 	strides := make([]uint64, len(kcs))
@@ -243,48 +399,45 @@ func (p *plan) groupRows(seg *segment, sel *roaring.Bitmap, vals [][]int64, kcs 
 		sparse = make(map[uint64]int32)
 		s.counts, s.sums = s.counts[:0], s.sums[:0]
 	}
-	if cap(s.rows) < batchSize {
-		s.rows = make([]uint32, batchSize)
-		s.idx = make([]uint64, batchSize)
-	}
+	s.ensure()
 	if dense && len(kcs) == 1 && nm <= 1 {
 		var v []int64
 		if nm == 1 {
 			v = vals[0]
 		}
+		// Sums that cannot overflow 64 bits in this segment are kept in
+		// int64s (half the memory, no carry) and widened once.
+		var sums64 []int64
+		if v != nil && fitsInt64(seg, p.measures[0]) {
+			s.sums64 = resize(s.sums64, int(product))
+			sums64 = s.sums64
+		}
 		switch cv := kcs[0].codes; cv.width {
 		case 1:
-			aggOne(cv.u8, v, sel, n, s.counts, s.sums, s.rows)
+			aggOne(cv.u8, v, rs, s.counts, s.sums, sums64, s.rows)
 		case 2:
-			aggOne(cv.u16, v, sel, n, s.counts, s.sums, s.rows)
+			aggOne(cv.u16, v, rs, s.counts, s.sums, sums64, s.rows)
 		default:
-			aggOne(cv.u32, v, sel, n, s.counts, s.sums, s.rows)
+			aggOne(cv.u32, v, rs, s.counts, s.sums, sums64, s.rows)
+		}
+		for c, x := range sums64 {
+			if x != 0 {
+				s.sums[c].Add(costgate.Money(x))
+			}
 		}
 		return p.mergeLocal(a, kcs, strides, s, nil)
 	}
-	var it roaring.ManyIntIterable
-	if sel != nil {
-		it = sel.ManyIterator()
-	}
-	for next := uint32(0); ; {
-		var rows []uint32
-		if sel == nil {
-			if next >= n {
-				break
+	if dense && len(kcs) == 2 && nm <= 1 && !kcs[0].fixed && !kcs[1].fixed {
+		if from, to, ok := rs.span(); ok {
+			var v []int64
+			if nm == 1 && vals[0] != nil {
+				v = vals[0][from:to]
 			}
-			k := min(uint32(batchSize), n-next)
-			rows = s.rows[:k]
-			for j := range rows {
-				rows[j] = next + uint32(j)
-			}
-			next += k
-		} else {
-			k := it.NextMany(s.rows[:batchSize])
-			if k == 0 {
-				break
-			}
-			rows = s.rows[:k]
+			groupSpan2(kcs[0].codes, kcs[1].codes, from, to, strides[1], v, s.counts, s.sums)
+			return p.mergeLocal(a, kcs, strides, s, nil)
 		}
+	}
+	rs.batches(s.rows[:batchSize], func(rows []uint32) {
 		idx := s.idx[:len(rows)]
 		clear(idx)
 		for i := range kcs {
@@ -306,7 +459,7 @@ func (p *plan) groupRows(seg *segment, sel *roaring.Bitmap, vals [][]int64, kcs 
 			}
 		}
 		accumulate(idx, rows, vals, s.counts, s.sums)
-	}
+	})
 	return p.mergeLocal(a, kcs, strides, s, sparseKeys)
 }
 
@@ -339,37 +492,62 @@ func (p *plan) mergeLocal(a *agg, kcs []keyCol, strides []uint64, s *scratch, sp
 }
 
 // aggOne sums one measure (v, or none when nil) per code of a single
-// group-by column over the selected rows (sel nil: all n rows).
-func aggOne[T uint8 | uint16 | uint32](codes []T, v []int64, sel *roaring.Bitmap, n uint32, counts []int64, sums []costgate.Sum, buf []uint32) {
-	if sel == nil {
-		codes = codes[:n]
-		if v == nil {
+// group-by column over the rows of rs: into sums64 when it is not nil
+// (the caller has checked no sum can overflow), else into sums.
+func aggOne[T uint8 | uint16 | uint32](codes []T, v []int64, rs *rowSet, counts []int64, sums []costgate.Sum, sums64 []int64, buf []uint32) {
+	if rs.sel == nil && rs.pred == nil {
+		codes = codes[:rs.n]
+		switch {
+		case v == nil:
 			for _, c := range codes {
 				counts[c]++
 			}
-			return
-		}
-		v = v[:n]
-		for i, c := range codes {
-			counts[c]++
-			sums[c].Add(costgate.Money(v[i]))
+		case sums64 != nil:
+			v = v[:rs.n]
+			for i, c := range codes {
+				counts[c]++
+				sums64[c] += v[i]
+			}
+		default:
+			v = v[:rs.n]
+			for i, c := range codes {
+				counts[c]++
+				sums[c].Add(costgate.Money(v[i]))
+			}
 		}
 		return
 	}
-	it := sel.ManyIterator()
-	for {
-		k := it.NextMany(buf)
-		if k == 0 {
-			return
-		}
-		for _, r := range buf[:k] {
-			c := codes[r]
-			counts[c]++
-			if v != nil {
+	rs.batches(buf[:batchSize], func(rows []uint32) {
+		switch {
+		case v == nil:
+			for _, r := range rows {
+				counts[codes[r]]++
+			}
+		case sums64 != nil:
+			for _, r := range rows {
+				c := codes[r]
+				counts[c]++
+				sums64[c] += v[r]
+			}
+		default:
+			for _, r := range rows {
+				c := codes[r]
+				counts[c]++
 				sums[c].Add(costgate.Money(v[r]))
 			}
 		}
+	})
+}
+
+// fitsInt64 reports whether any sum of the measure's values over rows of
+// seg fits in an int64: its bit-sliced index bounds every |value| below
+// 2^planes, so n values sum to less than n * 2^planes.
+func fitsInt64(seg *segment, measure string) bool {
+	c := seg.col(measure)
+	if c == nil || c.meta.flags&flagBSI == 0 || c.meta.nplanes >= 63 {
+		return false
 	}
+	return uint64(seg.rows()) <= uint64(1)<<(63-c.meta.nplanes)
 }
 
 func mulOverflow(a, b uint64) (overflow bool, product uint64) {

@@ -194,6 +194,10 @@ func randomQuery(rng *rand.Rand, rows []costgate.LineItem) Query {
 		default:
 			m := []Measure{EffectiveCost, BilledCost, ListCost, ConsumedQuantity}[rng.IntN(4)]
 			lo := costgate.Money(rng.Int64N(2*costgate.NanosPerUnit) - costgate.NanosPerUnit/2)
+			if len(rows) > 0 && rng.IntN(2) == 0 {
+				// A bound equal to a stored value: the edges count.
+				lo = costgate.Money(modelMeasure(&rows[rng.IntN(len(rows))], m))
+			}
 			hi := lo + costgate.Money(rng.Int64N(3*costgate.NanosPerUnit))
 			switch rng.IntN(3) {
 			case 0:

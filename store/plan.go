@@ -105,26 +105,108 @@ func (ev *segEval) filterRank(f *Filter) int {
 // selection returns the rows passing every filter (nil: all rows) and
 // whether none does.
 func (ev *segEval) selection(filters []Filter) (sel *roaring.Bitmap, none bool, err error) {
+	sel, _, none, err = ev.selectionDeferred(filters, false)
+	return sel, none, err
+}
+
+// costPred is a cost range checked row by row while a query aggregates,
+// instead of first scanning the column into a bitmap.
+type costPred struct {
+	vals   []int64
+	lo, hi int64 // inclusive
+}
+
+// filter keeps the rows whose value is in range, in place.
+func (p *costPred) filter(rows []uint32) []uint32 {
+	out := rows[:0]
+	v, lo, hi := p.vals, p.lo, p.hi
+	for _, r := range rows {
+		if x := v[r]; x >= lo && x <= hi {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// scan appends the rows of [from, to) whose value is in range to out.
+// Branch-free: whether a row passes is data, not a jump to predict (cost
+// filters pass rows at random).
+func (p *costPred) scan(out []uint32, from, to uint32) []uint32 {
+	lo, hi := p.lo, p.hi
+	vals := p.vals[from:to]
+	out = out[:len(vals)]
+	n := 0
+	for j, x := range vals {
+		out[n] = from + uint32(j)
+		n += b2i(x >= lo && x <= hi)
+	}
+	return out[:n]
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// selectionDeferred is selection that, with deferCost, leaves a cost
+// range filter that would scan its column (the last filter evaluated,
+// not negated) to the aggregation as a row predicate: the rows are read
+// once instead of scanned into a bitmap and read again.
+func (ev *segEval) selectionDeferred(filters []Filter, deferCost bool) (sel *roaring.Bitmap, pred *costPred, none bool, err error) {
 	order := make([]int, len(filters))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return ev.filterRank(&filters[a]) - ev.filterRank(&filters[b]) })
-	for _, i := range order {
+	for k, i := range order {
+		if deferCost && k == len(order)-1 {
+			if pred, err = ev.costPredicate(&filters[i], sel); err != nil || pred != nil {
+				return sel, pred, false, err
+			}
+		}
 		sel, err = ev.filter(&filters[i], sel)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
 		if sel != nil {
 			switch sel.GetCardinality() {
 			case 0:
-				return sel, true, nil
+				return sel, nil, true, nil
 			case uint64(ev.n):
 				sel = nil // every row: stored totals apply again
 			}
 		}
 	}
-	return sel, false, nil
+	return sel, nil, false, nil
+}
+
+// costPredicate returns f as a row predicate when costRange would scan
+// the column for it (no bit-sliced shortcut for a sparse cand), else nil.
+func (ev *segEval) costPredicate(f *Filter, cand *roaring.Bitmap) (*costPred, error) {
+	if f.Op != costgate.FilterCostRange || f.Negate {
+		return nil, nil
+	}
+	c := ev.seg.col(string(f.Measure))
+	if c == nil || (f.HasMax && f.Max == math.MinInt64) {
+		return nil, nil
+	}
+	if cand != nil && cand.GetCardinality()*4 < uint64(ev.n) && c.meta.flags&flagBSI != 0 {
+		return nil, nil
+	}
+	vals, err := c.money()
+	if err != nil {
+		return nil, err
+	}
+	p := &costPred{vals: vals, lo: math.MinInt64, hi: math.MaxInt64}
+	if f.HasMin {
+		p.lo = int64(f.Min)
+	}
+	if f.HasMax {
+		p.hi = int64(f.Max) - 1
+	}
+	return p, nil
 }
 
 // filter returns the rows of cand (nil: all) that pass f.
