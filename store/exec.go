@@ -176,30 +176,31 @@ func (rs *rowSet) span() (from, to uint32, ok bool) {
 // groupSpan2 counts and sums v (nil: count only) per group of two codes
 // over rows [from, to): group a + b*stride. Rows are sorted by their
 // keys within a segment, so groups come in runs: each run is summed in
-// registers and added to its group once.
-func groupSpan2(a, b *codeView, from, to uint32, stride uint64, v []int64, counts []int64, sums []costgate.Sum) {
+// registers (in an int64 when narrow: no sum in the segment can overflow
+// it) and added to its group once.
+func groupSpan2(a, b *codeView, from, to uint32, stride uint64, v []int64, narrow bool, counts []int64, sums []costgate.Sum) {
 	switch a.width {
 	case 1:
-		groupSpan2a(a.u8[from:to], b, from, to, stride, v, counts, sums)
+		groupSpan2a(a.u8[from:to], b, from, to, stride, v, narrow, counts, sums)
 	case 2:
-		groupSpan2a(a.u16[from:to], b, from, to, stride, v, counts, sums)
+		groupSpan2a(a.u16[from:to], b, from, to, stride, v, narrow, counts, sums)
 	default:
-		groupSpan2a(a.u32[from:to], b, from, to, stride, v, counts, sums)
+		groupSpan2a(a.u32[from:to], b, from, to, stride, v, narrow, counts, sums)
 	}
 }
 
-func groupSpan2a[A uint8 | uint16 | uint32](a []A, b *codeView, from, to uint32, stride uint64, v []int64, counts []int64, sums []costgate.Sum) {
+func groupSpan2a[A uint8 | uint16 | uint32](a []A, b *codeView, from, to uint32, stride uint64, v []int64, narrow bool, counts []int64, sums []costgate.Sum) {
 	switch b.width {
 	case 1:
-		groupRuns(a, b.u8[from:to], stride, v, counts, sums)
+		groupRuns(a, b.u8[from:to], stride, v, narrow, counts, sums)
 	case 2:
-		groupRuns(a, b.u16[from:to], stride, v, counts, sums)
+		groupRuns(a, b.u16[from:to], stride, v, narrow, counts, sums)
 	default:
-		groupRuns(a, b.u32[from:to], stride, v, counts, sums)
+		groupRuns(a, b.u32[from:to], stride, v, narrow, counts, sums)
 	}
 }
 
-func groupRuns[A, B uint8 | uint16 | uint32](a []A, b []B, stride uint64, v []int64, counts []int64, sums []costgate.Sum) {
+func groupRuns[A, B uint8 | uint16 | uint32](a []A, b []B, stride uint64, v []int64, narrow bool, counts []int64, sums []costgate.Sum) {
 	if len(a) == 0 {
 		return
 	}
@@ -219,6 +220,21 @@ func groupRuns[A, B uint8 | uint16 | uint32](a []A, b []B, stride uint64, v []in
 		return
 	}
 	v = v[:len(a)]
+	if narrow {
+		var sum int64
+		for j := range a {
+			if g := uint64(a[j]) + uint64(b[j])*stride; g != cur {
+				counts[cur] += run
+				sums[cur].Add(costgate.Money(sum))
+				cur, run, sum = g, 0, 0
+			}
+			run++
+			sum += v[j]
+		}
+		counts[cur] += run
+		sums[cur].Add(costgate.Money(sum))
+		return
+	}
 	for j := range a {
 		if g := uint64(a[j]) + uint64(b[j])*stride; g != cur {
 			counts[cur] += run
@@ -430,10 +446,11 @@ func (p *plan) groupRows(seg *segment, rs *rowSet, vals [][]int64, kcs []keyCol,
 	if dense && len(kcs) == 2 && nm <= 1 && !kcs[0].fixed && !kcs[1].fixed {
 		if from, to, ok := rs.span(); ok {
 			var v []int64
+			narrow := false
 			if nm == 1 && vals[0] != nil {
-				v = vals[0][from:to]
+				v, narrow = vals[0][from:to], fitsInt64(seg, p.measures[0])
 			}
-			groupSpan2(kcs[0].codes, kcs[1].codes, from, to, strides[1], v, s.counts, s.sums)
+			groupSpan2(kcs[0].codes, kcs[1].codes, from, to, strides[1], v, narrow, s.counts, s.sums)
 			return p.mergeLocal(a, kcs, strides, s, nil)
 		}
 	}
@@ -467,26 +484,39 @@ func (p *plan) groupRows(seg *segment, rs *rowSet, vals [][]int64, kcs []keyCol,
 // sparseKeys when not nil) to a.
 func (p *plan) mergeLocal(a *agg, kcs []keyCol, strides []uint64, s *scratch, sparseKeys []uint64) error {
 	nm := len(p.measures)
-	dense := sparseKeys == nil
 	gids := make([]uint32, len(kcs))
+	for i := range kcs {
+		if kcs[i].fixed {
+			gids[i] = kcs[i].gid
+		}
+	}
+	// digits are the slot's code per key, counted up like an odometer
+	// as the dense slots are walked (no division per slot).
+	digits := make([]uint64, len(kcs))
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for slot, c := range s.counts {
-		if c == 0 {
-			continue
-		}
-		x := uint64(slot)
-		if !dense {
-			x = sparseKeys[slot]
-		}
-		for i := range kcs {
-			if kcs[i].fixed {
-				gids[i] = kcs[i].gid
-				continue
+		if c != 0 {
+			for i := range kcs {
+				if kcs[i].fixed {
+					continue
+				}
+				x := digits[i]
+				if sparseKeys != nil {
+					x = (sparseKeys[slot] / strides[i]) % kcs[i].card
+				}
+				gids[i] = kcs[i].remap[x]
 			}
-			gids[i] = kcs[i].remap[(x/strides[i])%kcs[i].card]
+			a.add(a.slot(gids), c, s.sums[slot*nm:slot*nm+nm])
 		}
-		a.add(a.slot(gids), c, s.sums[slot*nm:slot*nm+nm])
+		if sparseKeys == nil {
+			for i := range digits {
+				if digits[i]++; digits[i] < kcs[i].card {
+					break
+				}
+				digits[i] = 0
+			}
+		}
 	}
 	return nil
 }
@@ -615,14 +645,18 @@ type agg struct {
 	nk, nm int
 	counts []int64
 	sums   []costgate.Sum
-	index  map[string]int32
+	index  map[string]int32 // more than two keys: packed ids -> slot
+	index2 map[uint64]int32 // two keys
 	keys   [][]uint32
 	buf    []byte
 }
 
 func newAgg(nk, nm int) *agg {
 	a := &agg{nk: nk, nm: nm}
-	if nk > 1 {
+	switch {
+	case nk == 2:
+		a.index2 = map[uint64]int32{}
+	case nk > 2:
 		a.index = map[string]int32{}
 	}
 	return a
@@ -664,15 +698,24 @@ func (a *agg) slot(gids []uint32) int {
 		}
 		return s
 	}
-	a.buf = a.buf[:0]
-	for _, g := range gids {
-		a.buf = binary.LittleEndian.AppendUint32(a.buf, g)
-	}
-	if s, ok := a.index[string(a.buf)]; ok {
-		return int(s)
-	}
 	s := len(a.counts)
-	a.index[string(a.buf)] = int32(s)
+	if a.nk == 2 {
+		// Two keys pack into one integer: no key bytes to build.
+		k := uint64(gids[0])<<32 | uint64(gids[1])
+		if s, ok := a.index2[k]; ok {
+			return int(s)
+		}
+		a.index2[k] = int32(s)
+	} else {
+		a.buf = a.buf[:0]
+		for _, g := range gids {
+			a.buf = binary.LittleEndian.AppendUint32(a.buf, g)
+		}
+		if s, ok := a.index[string(a.buf)]; ok {
+			return int(s)
+		}
+		a.index[string(a.buf)] = int32(s)
+	}
 	a.keys = append(a.keys, slices.Clone(gids))
 	a.counts = append(a.counts, 0)
 	a.sums = append(a.sums, make([]costgate.Sum, a.nm)...)
