@@ -748,21 +748,28 @@ func (a *agg) add(slot int, count int64, sums []costgate.Sum) {
 
 func (p *plan) result(a *agg, gen uint64) *Result {
 	nm := a.nm
-	var slots []int
 	n := 0
 	for _, c := range a.counts {
 		if c != 0 {
 			n++
 		}
 	}
-	slots = make([]int, 0, n)
-	for slot, c := range a.counts {
-		if c != 0 {
-			slots = append(slots, slot)
+	// With a limit well under the groups, the groups go straight from
+	// the slots into a heap of the limit's size: a list of every group
+	// (200,000 resources, say) is fresh memory, and fresh memory costs a
+	// page fault per 4 KiB.
+	topN := p.q.Limit > 0 && n > 2*p.q.Limit
+	var slots []int
+	if !topN {
+		slots = make([]int, 0, n)
+		for slot, c := range a.counts {
+			if c != 0 {
+				slots = append(slots, slot)
+			}
 		}
-	}
-	if len(p.keys) == 0 && len(slots) == 0 {
-		slots = append(slots, a.slot(nil))
+		if len(p.keys) == 0 && len(slots) == 0 {
+			slots = append(slots, a.slot(nil))
+		}
 	}
 	names := make([][]string, len(p.keys))
 	for i, g := range p.gds {
@@ -775,8 +782,8 @@ func (p *plan) result(a *agg, gen uint64) *Result {
 		return names[k][a.keys[slot][k]]
 	}
 	less := p.comparer(a, key)
-	if p.q.Limit > 0 && len(slots) > 2*p.q.Limit {
-		slots = topK(slots, p.q.Limit, less)
+	if topN {
+		slots = topK(a.counts, p.q.Limit, less)
 	} else {
 		slices.SortFunc(slots, less)
 		if p.q.Limit > 0 && len(slots) > p.q.Limit {
@@ -843,10 +850,14 @@ func (p *plan) comparer(a *agg, key func(slot, k int) string) func(x, y int) int
 	}
 }
 
-// topK returns the k first slots under cmpf, sorted, in O(n log k).
-func topK(slots []int, k int, cmpf func(x, y int) int) []int {
+// topK returns the k first of the slots with a nonzero count under cmpf,
+// sorted, in O(n log k).
+func topK(counts []int64, k int, cmpf func(x, y int) int) []int {
 	h := &slotHeap{cmp: cmpf, s: make([]int, 0, k)}
-	for _, s := range slots {
+	for s, c := range counts {
+		if c == 0 {
+			continue
+		}
 		if len(h.s) < k {
 			heap.Push(h, s)
 			continue

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"time"
@@ -356,7 +357,10 @@ func (ev *segEval) timeRange(f *Filter, cand *roaring.Bitmap) (*roaring.Bitmap, 
 			cut = append(cut, code)
 		}
 	}
-	out := roaring.FastOr(whole...)
+	out := unionOfRuns(whole)
+	if out == nil {
+		out = roaring.FastOr(whole...)
+	}
 	if len(cut) > 0 {
 		starts, err := ev.seg.col(colChargePeriodStart).ints()
 		if err != nil {
@@ -374,6 +378,36 @@ func (ev *segEval) timeRange(f *Filter, cand *roaring.Bitmap) (*roaring.Bitmap, 
 		}
 	}
 	return out, nil
+}
+
+// unionOfRuns returns the union of bitmaps that are each one run of
+// rows (days, in rows sorted by day) as ranges, or nil when one is not a
+// run. A union of ranges is a few run containers; FastOr would expand
+// them into 8 KiB bitmap containers, fresh memory on every query.
+func unionOfRuns(bms []*roaring.Bitmap) *roaring.Bitmap {
+	type span struct{ lo, hi uint64 } // [lo, hi)
+	spans := make([]span, 0, len(bms))
+	for _, bm := range bms {
+		card := bm.GetCardinality()
+		if card == 0 {
+			continue
+		}
+		lo, hi := uint64(bm.Minimum()), uint64(bm.Maximum())
+		if hi-lo+1 != card {
+			return nil
+		}
+		spans = append(spans, span{lo, hi + 1})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	out := roaring.New()
+	for i := 0; i < len(spans); {
+		cur := spans[i]
+		for i++; i < len(spans) && spans[i].lo <= cur.hi; i++ {
+			cur.hi = max(cur.hi, spans[i].hi)
+		}
+		out.AddRange(cur.lo, cur.hi)
+	}
+	return out
 }
 
 func (ev *segEval) scanTimes(from, to int64, cand *roaring.Bitmap) (*roaring.Bitmap, error) {
