@@ -9,6 +9,10 @@
 //	bench/serve/run.sh                 # builds the tools, then runs this
 //	go run ./serve -costgate BIN -opa BIN -plan plan.json -policy tags.rego -review review.json
 //
+// The load generator runs with GOMAXPROCS 1 (-client-procs; 0 keeps the
+// Go default) so that on a 2-core machine its threads do not crowd the
+// server being measured; the servers keep their own defaults.
+//
 // Targets (issue 6): costgate at least 2x OPA's throughput, p99 <= 50 ms
 // at 50 clients, admission p99 <= 10 ms, no errors, memory flat. -strict
 // makes a missed target exit 1.
