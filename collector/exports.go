@@ -121,9 +121,11 @@ type Batch interface {
 }
 
 // RowBatch is a Batch that also gives its rows one at a time. A
-// partition whose batches are all RowBatches is written through
+// partition whose batches are all RowBatches (compact FOCUS batches, and
+// the line-item chunks every other source fills) is written through
 // Sink.ReplaceSource: the store reads the rows from the batches while it
-// builds, and no []LineItem of the whole partition is made.
+// builds, and no []LineItem of the whole partition is made. A partition
+// of a single line-item chunk is handed over as it is.
 type RowBatch interface {
 	Batch
 	// LineItem sets every field of *li to row i; it is safe for
@@ -185,6 +187,12 @@ type lineBatch []costgate.LineItem
 func (b lineBatch) Len() int { return len(b) }
 
 func (b lineBatch) AppendTo(dst []costgate.LineItem) []costgate.LineItem { return append(dst, b...) }
+
+func (b lineBatch) LineItem(i int, li *costgate.LineItem) { *li = b[i] }
+
+func (b lineBatch) MapKeys() (tags, extensions []string) {
+	return costgate.LineItemSlice(b).MapKeys()
+}
 
 const maxChunk = 1 << 14
 
@@ -440,8 +448,16 @@ func LoadExports(ctx context.Context, sink Sink, schema string, exports []Export
 			defer wg.Done()
 			var buf []costgate.LineItem
 			for j := range next {
-				if src, ok := rowBatches(j.buckets); ok && j.n > 0 {
+				one, single := singleOf(j.buckets) // one batch of line items: no copy
+				if src, ok := rowBatches(j.buckets); ok && j.n > 0 && !single {
+					// The store reads the batches where they are: no
+					// copy of the partition's rows into one slice.
 					_ = sink.ReplaceSource(ctx, j.pk.partition(), src, EncodeExportID(j.refs), j.hash)
+					for _, rb := range src.batches {
+						if lb, ok := rb.(lineBatch); ok {
+							pool.put(lb)
+						}
+					}
 					for _, b := range j.buckets {
 						b.batches = nil
 					}
@@ -449,8 +465,8 @@ func LoadExports(ctx context.Context, sink Sink, schema string, exports []Export
 					continue
 				}
 				var rows []costgate.LineItem
-				if one, ok := singleOf(j.buckets); ok {
-					rows = one // one batch of line items: no copy
+				if single {
+					rows = one
 				} else if j.n > 0 {
 					if cap(buf) < j.n {
 						buf = make([]costgate.LineItem, 0, j.n)

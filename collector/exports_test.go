@@ -24,6 +24,8 @@ type memStore struct {
 	parts map[costgate.Partition]memPart
 	inv   map[string][]costgate.Resource
 	gen   int
+	// viaSource counts partitions written through ReplaceSource.
+	viaSource int
 }
 
 type memPart struct {
@@ -47,6 +49,9 @@ func (m *memStore) Replace(_ context.Context, p costgate.Partition, rows []costg
 }
 
 func (m *memStore) ReplaceSource(ctx context.Context, p costgate.Partition, src costgate.LineItemSource, exportID, hash string) (bool, error) {
+	m.mu.Lock()
+	m.viaSource++
+	m.mu.Unlock()
 	rows := make([]costgate.LineItem, src.Len())
 	for i := range rows {
 		src.LineItem(i, &rows[i])
@@ -311,5 +316,63 @@ func TestBatches(t *testing.T) {
 	}
 	if got := st.total(); got != "A/2024-01=4 A/2024-02=4 B/2024-01=7 C/2024-01=13" {
 		t.Fatalf("totals %s", got)
+	}
+}
+
+// chunkSource adds rows one by one, as the CUR and Parquet readers do:
+// partition A gets more rows than one line-item chunk holds (so it is
+// written through the row source over several chunks), B a handful (one
+// chunk, handed over as it is).
+type chunkSource struct{ n int }
+
+func (chunkSource) Name() string { return "chunks" }
+func (chunkSource) Type() string { return "fake" }
+func (c chunkSource) Collect(ctx context.Context, sink Sink) error {
+	m, _ := costgate.ParseMonth("2024-03")
+	return LoadExports(ctx, sink, "chunks/1", []Export{{Key: "k", Version: "1", Read: func(ctx context.Context, rows *Rows) (string, error) {
+		for i := range c.n {
+			acct := "A"
+			if i%5000 == 0 {
+				acct = "B"
+			}
+			li := costgate.LineItem{BillingAccountID: acct, BillingPeriodStart: m.Start(), ChargePeriodStart: m.Start(),
+				ResourceID: fmt.Sprint("r-", i), BilledCost: costgate.Money(i), Tags: map[string]string{fmt.Sprint("k", i%3): "v"}}
+			if err := rows.Add(&li); err != nil {
+				return "", err
+			}
+		}
+		return "h", nil
+	}}})
+}
+
+func TestChunksThroughRowSource(t *testing.T) {
+	const n = 3*maxChunk + 17
+	st := newMemStore()
+	if _, err := Run(context.Background(), st, []Source{chunkSource{n: n}}, Options{Logger: quiet()}); err != nil {
+		t.Fatal(err)
+	}
+	if st.viaSource != 1 {
+		t.Errorf("%d partitions written through the row source, want 1 (A)", st.viaSource)
+	}
+	seen := 0
+	once := make([]bool, n)
+	for p, part := range st.parts {
+		for _, li := range part.rows {
+			var i int
+			if _, err := fmt.Sscanf(li.ResourceID, "r-%d", &i); err != nil {
+				t.Fatal(err)
+			}
+			if once[i] {
+				t.Fatalf("row %d stored twice", i)
+			}
+			once[i] = true
+			if li.BilledCost != costgate.Money(i) || li.BillingAccountID != p.BillingAccountID || li.Tags[fmt.Sprint("k", i%3)] != "v" {
+				t.Fatalf("%s: row %s came back as %+v", p, li.ResourceID, li)
+			}
+			seen++
+		}
+	}
+	if seen != n {
+		t.Errorf("%d rows stored, want %d", seen, n)
 	}
 }
