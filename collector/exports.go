@@ -101,6 +101,7 @@ type exportRun struct {
 	err     error
 	hash    string
 	parts   map[pkey]*bucket
+	spill   *Spill // rows of parts written to disk, if any
 }
 
 // bucket collects one partition's rows: batches handed over whole, and
@@ -311,6 +312,18 @@ func LoadExports(ctx context.Context, sink Sink, schema string, exports []Export
 	}
 
 	pool := &chunkPool{}
+	mem := newBudget()
+	defer func() {
+		// Spilled rows are released once their partitions are written
+		// (or the run failed).
+		for _, r := range runs {
+			if r.spill != nil {
+				if err := r.spill.close(); err != nil {
+					log.Warn("close spill file", "export", r.e.Key, "err", err)
+				}
+			}
+		}
+	}()
 	open := costgate.MonthOf(sink.Now())
 	want := map[string]bool{}
 	for _, key := range order {
@@ -341,7 +354,7 @@ func LoadExports(ctx context.Context, sink Sink, schema string, exports []Export
 		if len(batch) == 0 {
 			break
 		}
-		readExports(ctx, sink, pool, batch)
+		readExports(ctx, sink, pool, mem, batch)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -520,7 +533,7 @@ func partsOf(r *exportRun, oldParts map[string][]pkey) []pkey {
 }
 
 // readExports reads the batch, GOMAXPROCS exports at a time.
-func readExports(ctx context.Context, sink Sink, pool *chunkPool, batch []*exportRun) {
+func readExports(ctx context.Context, sink Sink, pool *chunkPool, mem *budget, batch []*exportRun) {
 	prog := sink.Progress()
 	for _, r := range batch {
 		prog.Plan(r.e.Files, r.e.Size)
@@ -533,23 +546,37 @@ func readExports(ctx context.Context, sink Sink, pool *chunkPool, batch []*expor
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			readExport(ctx, sink, pool, r)
+			readExport(ctx, sink, pool, mem, r)
 		}()
 	}
 	wg.Wait()
 }
 
-func readExport(ctx context.Context, sink Sink, pool *chunkPool, r *exportRun) {
+func readExport(ctx context.Context, sink Sink, pool *chunkPool, mem *budget, r *exportRun) {
 	log := sink.Logger()
 	log.Info("read export", "export", r.e.Key, "files", r.e.Files, "bytes", r.e.Size)
 	r.parts = map[pkey]*bucket{}
-	rows := &Rows{pool: pool, parts: r.parts}
+	rows := &Rows{pool: pool, parts: r.parts, budget: mem, dir: spillDir(sink)}
 	hash, err := r.e.Read(ctx, rows)
+	r.spill = rows.spill
+	if err == nil && r.spill != nil {
+		if err = r.spill.seal(); err == nil {
+			log.Info("export spilled rows to disk", "export", r.e.Key, "bytes", r.spill.size)
+		}
+	}
 	if err != nil {
 		r.err = fmt.Errorf("export %s: %w", r.e.Key, err)
 		return
 	}
 	r.hash = hash
+}
+
+// spillDir is where the sink wants spill files (see Options.SpillDir).
+func spillDir(sink Sink) string {
+	if sd, ok := sink.(interface{ SpillDir() string }); ok {
+		return sd.SpillDir()
+	}
+	return ""
 }
 
 // Rows receives the line items of one export, filing them by partition.
@@ -561,6 +588,27 @@ type Rows struct {
 	lastKey pkey
 	last    *bucket
 	fn      func(*costgate.LineItem) error
+	budget  *budget // nil: hold everything
+	spill   *Spill
+	dir     string // where the spill file goes
+}
+
+// Hold reports whether a batch of n bytes of pointer-free rows may stay
+// in memory; when it may not, the decoder writes it to Spill instead.
+func (w *Rows) Hold(n int64) bool {
+	return w.budget == nil || w.budget.take(n)
+}
+
+// Spill returns the export's spill file, creating it on first use.
+func (w *Rows) Spill() (*Spill, error) {
+	if w.spill == nil {
+		sp, err := newSpill(w.dir)
+		if err != nil {
+			return nil, err
+		}
+		w.spill = sp
+	}
+	return w.spill, nil
 }
 
 // NewRows returns Rows that pass every line item to fn, for tests and

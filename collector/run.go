@@ -24,6 +24,10 @@ type Options struct {
 	// Status, when set, gets a progress line redrawn while each source
 	// runs (files, rows, bytes, rows/s, ETA). Give it a terminal only.
 	Status io.Writer
+	// SpillDir is where decoded rows over the memory budget are written
+	// while an export is read (see SpillEnv); "" is the system's
+	// temporary directory. costgate collect uses the store's directory.
+	SpillDir string
 }
 
 // Summary is what one source did in a run.
@@ -101,7 +105,7 @@ func Run(ctx context.Context, st Store, sources []Source, opts Options) ([]Summa
 
 func runOne(ctx context.Context, st Store, src Source, opts Options, status *statusLine) Summary {
 	log := opts.Logger.With("component", "collector", "source", src.Name(), "type", src.Type())
-	s := &sink{st: st, name: src.Name(), log: log, now: opts.Now, prog: &Progress{}}
+	s := &sink{st: st, name: src.Name(), log: log, now: opts.Now, prog: &Progress{}, spillDir: opts.SpillDir}
 	s.sum.Source, s.sum.Type = src.Name(), src.Type()
 	start := time.Now()
 	if status != nil {
@@ -132,6 +136,8 @@ type sink struct {
 	log  *slog.Logger
 	now  func() time.Time
 	prog *Progress
+	// spillDir is Options.SpillDir.
+	spillDir string
 
 	knownOnce sync.Once
 	known     []Loaded
@@ -148,6 +154,7 @@ func (s *sink) Known() []Loaded {
 }
 
 func (s *sink) Progress() *Progress  { return s.prog }
+func (s *sink) SpillDir() string     { return s.spillDir }
 func (s *sink) Now() time.Time       { return s.now() }
 func (s *sink) Logger() *slog.Logger { return s.log }
 

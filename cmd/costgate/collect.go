@@ -181,6 +181,11 @@ func collectSources(ctx context.Context, cfg *loadedConfig, names []string, dir 
 	if err != nil {
 		return nil, fmt.Errorf("open cost store: %w", err)
 	}
+	if opts.SpillDir == "" {
+		// Rows over the memory budget spill next to the store: a disk
+		// with room for it, where /tmp may be memory (tmpfs).
+		opts.SpillDir = dir
+	}
 	res := &collectResult{Before: st.Info().Generation}
 	res.Summaries, res.Err = collector.Run(ctx, collectstore.New(st), srcs, opts)
 	res.Info = st.Info()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/costgate/costgate/collector"
 	"github.com/costgate/costgate/internal/s3test"
 	"github.com/costgate/costgate/store"
 )
@@ -152,5 +153,35 @@ func TestCollectS3(t *testing.T) {
 	}
 	if got := res.Rows[0].Values[0].Format(2); got != "20.52" {
 		t.Fatalf("BilledCost total %s", got)
+	}
+}
+
+// TestCollectSpillsNextToStore: with a memory budget of 0 every decoded
+// FOCUS batch is spilled, into the store's directory (TMPDIR is not even
+// writable here), and nothing of it is left there afterwards.
+func TestCollectSpillsNextToStore(t *testing.T) {
+	dir := t.TempDir()
+	storeDir := filepath.Join(dir, "store")
+	cfg := writeFile(t, dir, "costgate.yaml", `store: `+storeDir+`
+sources:
+  - {name: focus-sample, type: focus, path: `+billing("focus", "focus_1.0_sample_1000_rows.csv")+`}
+`)
+	t.Setenv("TMPDIR", filepath.Join(dir, "no-such-dir"))
+	t.Setenv(collector.SpillEnv, "0")
+	code, stdout, stderr := runCLI(t, "", "collect", "--config", cfg)
+	if code != 0 || !strings.Contains(stdout, "focus-sample (focus): 4 partitions loaded, 0 unchanged; 1000 rows") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "export spilled rows to disk") {
+		t.Errorf("nothing was spilled:\n%s", stderr)
+	}
+	entries, err := os.ReadDir(storeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "costgate-spill-") {
+			t.Errorf("spill file left in the store: %s", e.Name())
+		}
 	}
 }

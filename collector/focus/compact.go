@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/costgate/costgate"
 	"github.com/costgate/costgate/collector"
@@ -226,16 +228,64 @@ func (d *compactDecoder) extID(rec tabular.Records) uint32 {
 	return id
 }
 
-// compactBatch is rows of one partition decoded by one goroutine.
+// compactBatch is rows of one partition decoded by one goroutine. Its
+// rows are in memory, or in a spill file from off once the run is over
+// its memory budget (spillIfOver).
 type compactBatch struct {
 	t    *tables
 	rows []compactRow
+	sp   *collector.Spill
+	off  int64
+	n    int
+	once sync.Once // maps spilled rows in
 }
 
-func (b *compactBatch) Len() int { return len(b.rows) }
+func (b *compactBatch) Len() int {
+	if b.sp != nil {
+		return b.n
+	}
+	return len(b.rows)
+}
+
+// load points rows at the spilled rows (the spill file is mapped once
+// the export is read, before any batch is turned into line items).
+func (b *compactBatch) load() {
+	if b.sp == nil {
+		return
+	}
+	b.once.Do(func() {
+		raw := b.sp.Bytes(b.off, int64(b.n)*int64(unsafe.Sizeof(compactRow{})))
+		b.rows = unsafe.Slice((*compactRow)(unsafe.Pointer(unsafe.SliceData(raw))), b.n)
+	})
+}
+
+// spillIfOver writes a compact batch's rows to the export's spill file
+// when the run's memory budget (collector.SpillEnv) has no room for them.
+// The rows are pointer-free, so their bytes are the rows.
+func spillIfOver(rows *collector.Rows, batch collector.Batch) error {
+	b, ok := batch.(*compactBatch)
+	if !ok || len(b.rows) == 0 {
+		return nil
+	}
+	size := int64(len(b.rows)) * int64(unsafe.Sizeof(compactRow{}))
+	if rows.Hold(size) {
+		return nil
+	}
+	sp, err := rows.Spill()
+	if err != nil {
+		return err
+	}
+	off, err := sp.Write(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(b.rows))), size))
+	if err != nil {
+		return err
+	}
+	b.sp, b.off, b.n, b.rows = sp, off, len(b.rows), nil
+	return nil
+}
 
 // AppendTo turns the rows into line items.
 func (b *compactBatch) AppendTo(dst []costgate.LineItem) []costgate.LineItem {
+	b.load()
 	for i := range b.rows {
 		// Filled on the stack and copied once: one bulk write barrier
 		// instead of one per field.
@@ -250,6 +300,7 @@ func (b *compactBatch) AppendTo(dst []costgate.LineItem) []costgate.LineItem {
 // partition's compact rows this way, one at a time, and never holds
 // them all as line items.
 func (b *compactBatch) LineItem(i int, li *costgate.LineItem) {
+	b.load()
 	t := b.t
 	r := &b.rows[i]
 	*li = costgate.LineItem{}
@@ -275,6 +326,7 @@ func (b *compactBatch) LineItem(i int, li *costgate.LineItem) {
 
 // MapKeys lists the keys of the Tags and x_ column maps the rows use.
 func (b *compactBatch) MapKeys() (tags, extensions []string) {
+	b.load()
 	seenTags, seenExt := map[uint32]bool{}, map[uint32]bool{}
 	var lastTags, lastExt uint32
 	for i := range b.rows {

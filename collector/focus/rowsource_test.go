@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/costgate/costgate"
@@ -93,4 +94,71 @@ func sameRows(got, want []costgate.LineItem) string {
 		}
 	}
 	return ""
+}
+
+// TestSpilledRowsSameRows: with a memory budget of 0 every decoded batch
+// goes to the spill file (an unlinked temporary file, mapped once the
+// export is read) and the store must end up with the same rows; no spill
+// file is left behind (collector.Run without SpillDir uses TMPDIR).
+func TestSpilledRowsSameRows(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gen.csv.gz")
+	if _, err := billgen.WriteCSVGz(path, billgen.Options{Seed: 5, Rows: 20_000, Months: 2}); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[costgate.Partition][]costgate.LineItem{}
+	rows := collector.NewRows(func(li *costgate.LineItem) error {
+		p := costgate.Partition{Source: "sp", BillingAccountID: li.BillingAccountID, BillingPeriod: costgate.MonthOf(li.BillingPeriodStart)}
+		want[p] = append(want[p], *li)
+		return nil
+	})
+	if _, err := ReadFile(context.Background(), blob.Local{}, blob.Object{Key: path, Size: fi.Size()}, "", nopSink{}, rows); err != nil {
+		t.Fatal(err)
+	}
+
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	t.Setenv(collector.SpillEnv, "0")
+	st := openStore(t, t.TempDir())
+	sums, err := collect(t, st, later, New(spec("sp", path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums[0].Failed != 0 || sums[0].Loaded != len(want) {
+		t.Fatalf("summary: %s", sums[0].String())
+	}
+	for p, rows := range want {
+		got, err := st.LineItems(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := sameRows(got, rows); d != "" {
+			t.Errorf("%s: %s", p, d)
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("files left in TMPDIR: %v", left)
+	}
+
+	// A spill directory that cannot be written fails the export with an
+	// error that says where and what to do; the store keeps what it had.
+	t.Setenv("TMPDIR", filepath.Join(tmp, "missing"))
+	gen := st.Info().Generation
+	st2 := openStore(t, t.TempDir())
+	sums, _ = collect(t, st2, later, New(spec("sp", path)))
+	if err := sums[0].Err(); err == nil || sums[0].Loaded != 0 {
+		t.Fatalf("unwritable spill dir: %s", sums[0].String())
+	} else if !strings.Contains(err.Error(), collector.SpillEnv) || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("the error does not say where or how to fix it: %v", err)
+	}
+	if got := len(collectstore.New(st2).Loaded("sp")); got != 0 {
+		t.Errorf("%d partitions written despite the failed export", got)
+	}
+	if st.Info().Generation != gen {
+		t.Error("the first store changed")
+	}
 }

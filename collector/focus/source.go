@@ -258,6 +258,11 @@ func readCSV(ctx context.Context, name string, stream io.Reader, sink collector.
 			continue
 		}
 		for _, pb := range res.batches {
+			if err := spillIfOver(rows, pb.batch); err != nil {
+				firstErr = fmt.Errorf("%s: %w", name, err)
+				cancel()
+				break
+			}
 			if err := rows.AddPartitionBatch(pb.account, pb.period, pb.batch); err != nil {
 				firstErr = fmt.Errorf("%s: %w", name, err)
 				cancel()
