@@ -312,7 +312,10 @@ func LoadExports(ctx context.Context, sink Sink, schema string, exports []Export
 	}
 
 	pool := &chunkPool{}
-	mem := newBudget()
+	mem, warning := newBudget()
+	if warning != "" {
+		log.Warn(warning)
+	}
 	defer func() {
 		// Spilled rows are released once their partitions are written
 		// (or the run failed).

@@ -34,14 +34,18 @@ type budget struct {
 	held  atomic.Int64
 }
 
-func newBudget() *budget {
-	b := &budget{limit: defaultSpillBytes()}
+// newBudget reads SpillEnv; a value that is not a whole number of MiB
+// keeps the default and comes back as a warning to log.
+func newBudget() (b *budget, warning string) {
+	b = &budget{limit: defaultSpillBytes()}
 	if v, ok := os.LookupEnv(SpillEnv); ok {
-		if mib, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && mib >= 0 {
-			b.limit = mib << 20
+		mib, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || mib < 0 || mib > 1<<40 {
+			return b, fmt.Sprintf("%s=%q is not a number of MiB (e.g. 2048, or 0 to spill everything); using %d", SpillEnv, v, b.limit>>20)
 		}
+		b.limit = mib << 20
 	}
-	return b
+	return b, ""
 }
 
 // take reserves n bytes, or reports that they are over the limit.
@@ -56,10 +60,10 @@ func (b *budget) take(n int64) bool {
 // defaultSpillBytes is 1 GiB, or a quarter of the machine's memory
 // (MemTotal) when that is less.
 func defaultSpillBytes() int64 {
-	const max = 1 << 30
+	const ceiling = 1 << 30
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
-		return max
+		return ceiling
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -67,11 +71,11 @@ func defaultSpillBytes() int64 {
 		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			if err == nil && kb > 0 {
-				return min(max, kb<<10/4)
+				return min(ceiling, kb<<10/4)
 			}
 		}
 	}
-	return max
+	return ceiling
 }
 
 // Spill is one export's spill file. Write appends while the export is
