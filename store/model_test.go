@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/internal/rowdiff"
 )
 
 // model is the naive reference: every partition's rows in memory, every
@@ -357,30 +357,7 @@ func TestQueriesAgainstModel(t *testing.T) {
 }
 
 // diffRows compares two sets of line items regardless of order.
-func diffRows(got, want []costgate.LineItem) string {
-	enc := func(rows []costgate.LineItem) []string {
-		out := make([]string, len(rows))
-		for i := range rows {
-			li := rows[i]
-			li.ChargePeriodStart, li.ChargePeriodEnd = li.ChargePeriodStart.UTC(), li.ChargePeriodEnd.UTC()
-			li.BillingPeriodStart, li.BillingPeriodEnd = li.BillingPeriodStart.UTC(), li.BillingPeriodEnd.UTC()
-			b, _ := json.Marshal(li)
-			out[i] = string(b)
-		}
-		slices.Sort(out)
-		return out
-	}
-	g, w := enc(got), enc(want)
-	if len(g) != len(w) {
-		return fmt.Sprintf("%d rows, want %d", len(g), len(w))
-	}
-	for i := range g {
-		if g[i] != w[i] {
-			return fmt.Sprintf("row differs:\n got %s\nwant %s", g[i], w[i])
-		}
-	}
-	return ""
-}
+func diffRows(got, want []costgate.LineItem) string { return rowdiff.Diff(got, want) }
 
 // opaqueSource is a LineItemSource that is not a slice the store could
 // recognise.

@@ -285,6 +285,11 @@ func (s *Store) Replace(ctx context.Context, p costgate.Partition, rows []costga
 	if err := checkLineItems(p, rows); err != nil {
 		return false, fmt.Errorf("replace %s: %w", p, err)
 	}
+	return s.replaceLineItems(ctx, p, exportID, contentHash, func() *tableSpec { return lineItemSpec(rows) })
+}
+
+// replaceLineItems commits the segment spec builds as partition p.
+func (s *Store) replaceLineItems(ctx context.Context, p costgate.Partition, exportID, contentHash string, spec func() *tableSpec) (bool, error) {
 	e := segmentEntry{
 		Table:            tableLineItems.String(),
 		Source:           p.Source,
@@ -293,7 +298,7 @@ func (s *Store) Replace(ctx context.Context, p costgate.Partition, rows []costga
 		ExportID:         exportID,
 		ContentHash:      contentHash,
 	}
-	changed, err = s.replace(ctx, e, func() *tableSpec { return lineItemSpec(rows) })
+	changed, err := s.replace(ctx, e, spec)
 	if err != nil {
 		return false, fmt.Errorf("replace %s: %w", p, err)
 	}
@@ -308,19 +313,7 @@ func (s *Store) ReplaceSource(ctx context.Context, p costgate.Partition, src cos
 	if err := checkPartition(p); err != nil {
 		return false, fmt.Errorf("replace %s: %w", p, err)
 	}
-	e := segmentEntry{
-		Table:            tableLineItems.String(),
-		Source:           p.Source,
-		BillingAccountID: p.BillingAccountID,
-		BillingPeriod:    p.BillingPeriod.String(),
-		ExportID:         exportID,
-		ContentHash:      contentHash,
-	}
-	changed, err = s.replace(ctx, e, func() *tableSpec { return lineItemSourceSpec(p, src) })
-	if err != nil {
-		return false, fmt.Errorf("replace %s: %w", p, err)
-	}
-	return changed, nil
+	return s.replaceLineItems(ctx, p, exportID, contentHash, func() *tableSpec { return lineItemSourceSpec(p, src) })
 }
 
 // ReplaceInventory swaps the inventory a source reported, like Replace.

@@ -2,10 +2,8 @@ package focus
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/costgate/costgate/collector/blob"
 	"github.com/costgate/costgate/internal/billgen"
 	"github.com/costgate/costgate/internal/collectstore"
+	"github.com/costgate/costgate/internal/rowdiff"
 )
 
 // TestRowSourceSameRows: collect writes CSV partitions through the
@@ -29,19 +28,7 @@ func TestRowSourceSameRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, file := range []string{path, testdata("focus", "focus_1.0_sample_1000_rows.csv")} {
-		fi, err := os.Stat(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := map[costgate.Partition][]costgate.LineItem{}
-		rows := collector.NewRows(func(li *costgate.LineItem) error {
-			p := costgate.Partition{Source: "rs", BillingAccountID: li.BillingAccountID, BillingPeriod: costgate.MonthOf(li.BillingPeriodStart)}
-			want[p] = append(want[p], *li)
-			return nil
-		})
-		if _, err := ReadFile(context.Background(), blob.Local{}, blob.Object{Key: file, Size: fi.Size()}, "", nopSink{}, rows); err != nil {
-			t.Fatal(err)
-		}
+		want := decodedRows(t, file, "rs")
 		st := openStore(t, t.TempDir())
 		if _, err := collect(t, st, later, New(spec("rs", file))); err != nil {
 			t.Fatal(err)
@@ -55,7 +42,7 @@ func TestRowSourceSameRows(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := sameRows(got, rows); d != "" {
+			if d := rowdiff.Diff(got, rows); d != "" {
 				t.Errorf("%s %s: %s", file, p, d)
 			}
 			for _, li := range rows {
@@ -70,32 +57,6 @@ func TestRowSourceSameRows(t *testing.T) {
 	}
 }
 
-// sameRows compares two sets of line items regardless of order.
-func sameRows(got, want []costgate.LineItem) string {
-	enc := func(rows []costgate.LineItem) []string {
-		out := make([]string, len(rows))
-		for i := range rows {
-			li := rows[i]
-			li.ChargePeriodStart, li.ChargePeriodEnd = li.ChargePeriodStart.UTC(), li.ChargePeriodEnd.UTC()
-			li.BillingPeriodStart, li.BillingPeriodEnd = li.BillingPeriodStart.UTC(), li.BillingPeriodEnd.UTC()
-			b, _ := json.Marshal(li)
-			out[i] = string(b)
-		}
-		slices.Sort(out)
-		return out
-	}
-	g, w := enc(got), enc(want)
-	if len(g) != len(w) {
-		return "row counts differ"
-	}
-	for i := range g {
-		if g[i] != w[i] {
-			return "row differs:\n got " + g[i] + "\nwant " + w[i]
-		}
-	}
-	return ""
-}
-
 // TestSpilledRowsSameRows: with a memory budget of 0 every decoded batch
 // goes to the spill file (an unlinked temporary file, mapped once the
 // export is read) and the store must end up with the same rows; no spill
@@ -106,19 +67,7 @@ func TestSpilledRowsSameRows(t *testing.T) {
 	if _, err := billgen.WriteCSVGz(path, billgen.Options{Seed: 5, Rows: 20_000, Months: 2}); err != nil {
 		t.Fatal(err)
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[costgate.Partition][]costgate.LineItem{}
-	rows := collector.NewRows(func(li *costgate.LineItem) error {
-		p := costgate.Partition{Source: "sp", BillingAccountID: li.BillingAccountID, BillingPeriod: costgate.MonthOf(li.BillingPeriodStart)}
-		want[p] = append(want[p], *li)
-		return nil
-	})
-	if _, err := ReadFile(context.Background(), blob.Local{}, blob.Object{Key: path, Size: fi.Size()}, "", nopSink{}, rows); err != nil {
-		t.Fatal(err)
-	}
+	want := decodedRows(t, path, "sp")
 
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
@@ -136,7 +85,7 @@ func TestSpilledRowsSameRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := sameRows(got, rows); d != "" {
+		if d := rowdiff.Diff(got, rows); d != "" {
 			t.Errorf("%s: %s", p, d)
 		}
 	}
@@ -161,4 +110,24 @@ func TestSpilledRowsSameRows(t *testing.T) {
 	if st.Info().Generation != gen {
 		t.Error("the first store changed")
 	}
+}
+
+// decodedRows reads file with the decoder alone and returns its line
+// items by partition of source.
+func decodedRows(t *testing.T, file, source string) map[costgate.Partition][]costgate.LineItem {
+	t.Helper()
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[costgate.Partition][]costgate.LineItem{}
+	rows := collector.NewRows(func(li *costgate.LineItem) error {
+		p := costgate.Partition{Source: source, BillingAccountID: li.BillingAccountID, BillingPeriod: costgate.MonthOf(li.BillingPeriodStart)}
+		want[p] = append(want[p], *li)
+		return nil
+	})
+	if _, err := ReadFile(context.Background(), blob.Local{}, blob.Object{Key: file, Size: fi.Size()}, "", nopSink{}, rows); err != nil {
+		t.Fatal(err)
+	}
+	return want
 }
