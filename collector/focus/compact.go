@@ -377,9 +377,14 @@ func compactBlock(name string, header []string, dec *compactDecoder, blk tabular
 	if err := c.Err(); err != nil {
 		return nil, 0, err
 	}
-	n = len(rows)
-	if n == 0 {
-		return nil, 0, nil
+	return groupCompact(dec, rows), len(rows), nil
+}
+
+// groupCompact copies rows into one exact-sized batch per partition, in
+// order of first appearance; rows can be reused after.
+func groupCompact(dec *compactDecoder, rows []compactRow) (batches []partBatch) {
+	if len(rows) == 0 {
+		return nil
 	}
 	key := func(r *compactRow) groupKey {
 		return groupKey{r.str[acctSlot], costgate.MonthOf(time.Unix(0, r.times[bpsSlot]))}
@@ -409,7 +414,7 @@ func compactBlock(name string, header []string, dec *compactDecoder, blk tabular
 	for _, k := range order {
 		batches = append(batches, partBatch{account: dec.t.strs[k.acct], period: k.month, batch: groups[k]})
 	}
-	return batches, n, nil
+	return batches
 }
 
 type partBatch struct {

@@ -5,23 +5,20 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/costgate/costgate"
 	"github.com/costgate/costgate/collector/tabular"
 )
 
-// decoder turns the records of one file into line items.
+// decoder maps the columns of one file (compactDecoder decodes its
+// records).
 type decoder struct {
 	file    string
 	cols    []*column // by file column index; nil: not kept
 	names   []string
 	intern  []*tabular.Interner
 	times   []tabular.TimeCache
-	tags    tabular.TagCache
 	xIdx    []int    // x_ columns
 	xNames  []string // their names, "x_" prefixed
 	xVals   []string
-	xKey    []byte
-	xCache  map[string]map[string]string
 	ignored []string
 }
 
@@ -33,7 +30,6 @@ func newDecoder(file string, header []string) (*decoder, error) {
 		names:  header,
 		intern: make([]*tabular.Interner, len(header)),
 		times:  make([]tabular.TimeCache, len(header)),
-		xCache: map[string]map[string]string{},
 	}
 	seen := map[string]int{}
 	for i, h := range header {
@@ -76,99 +72,6 @@ func newDecoder(file string, header []string) (*decoder, error) {
 
 func (d *decoder) fail(rec tabular.Records, i int, err error) error {
 	return &tabular.FieldError{File: d.file, Where: rec.Where(), Column: d.names[i], Err: err}
-}
-
-// decode fills li from the current record.
-func (d *decoder) decode(rec tabular.Records, li *costgate.LineItem) error {
-	*li = costgate.LineItem{}
-	for i, c := range d.cols {
-		if c == nil {
-			continue
-		}
-		b := rec.Field(i)
-		if tabular.IsNull(b) {
-			continue
-		}
-		switch c.kind {
-		case kString:
-			*c.str(li) = d.intern[i].String(b)
-		case kTime:
-			v, err := d.times[i].Parse(b)
-			if err != nil {
-				return d.fail(rec, i, err)
-			}
-			*c.tm(li) = v
-		case kMoney:
-			v, err := tabular.ParseMoney(b)
-			if err != nil {
-				return d.fail(rec, i, err)
-			}
-			*c.money(li) = v
-		case kQuantity:
-			v, err := tabular.ParseQuantity(b)
-			if err != nil {
-				return d.fail(rec, i, err)
-			}
-			*c.qty(li) = v
-		case kTags:
-			v, err := d.tags.Parse(b)
-			if err != nil {
-				return d.fail(rec, i, err)
-			}
-			li.Tags = v
-		}
-	}
-	if len(d.xIdx) > 0 {
-		li.Extensions = d.extensions(rec)
-	}
-	for _, r := range [...]struct {
-		ok   bool
-		name string
-	}{
-		{li.BillingAccountID != "", "BillingAccountId"},
-		{!li.BillingPeriodStart.IsZero(), "BillingPeriodStart"},
-		{!li.ChargePeriodStart.IsZero(), "ChargePeriodStart"},
-	} {
-		if !r.ok {
-			return &tabular.FieldError{File: d.file, Where: rec.Where(), Column: r.name, Err: fmt.Errorf("null, but every row needs one")}
-		}
-	}
-	return nil
-}
-
-// extensions returns the row's x_ columns, sharing one map between rows
-// with the same values.
-func (d *decoder) extensions(rec tabular.Records) map[string]string {
-	d.xKey = d.xKey[:0]
-	any := false
-	for k, i := range d.xIdx {
-		b := rec.Field(i)
-		if tabular.IsNull(b) {
-			d.xVals[k] = ""
-		} else {
-			d.xVals[k] = d.intern[i].String(b)
-			any = true
-		}
-		d.xKey = append(d.xKey, d.xVals[k]...)
-		d.xKey = append(d.xKey, 0)
-	}
-	if !any {
-		return nil
-	}
-	if m, ok := d.xCache[string(d.xKey)]; ok {
-		return m
-	}
-	m := make(map[string]string, len(d.xIdx))
-	for k, name := range d.xNames {
-		if d.xVals[k] != "" {
-			m[name] = d.xVals[k]
-		}
-	}
-	if len(d.xCache) >= 1<<16 {
-		clear(d.xCache)
-	}
-	d.xCache[string(d.xKey)] = m
-	return m
 }
 
 // Ignored lists header columns that are neither FOCUS columns the store

@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/costgate/costgate/collector"
+	"github.com/costgate/costgate/internal/rowdiff"
 	"github.com/costgate/costgate/internal/s3test"
 )
 
@@ -225,5 +227,39 @@ func TestCheck(t *testing.T) {
 				t.Fatalf("got %v, want a FieldError on %s", err, tc.field)
 			}
 		})
+	}
+}
+
+// TestParquetSpilledSameRows: Parquet records are decoded into compact
+// batches like CSV blocks; with a memory budget of 0 they are all spilled
+// and the store still holds exactly the decoder's rows.
+func TestParquetSpilledSameRows(t *testing.T) {
+	raw := readFile(t, testdata("focus", "focus_1.0_sample_1000_rows.csv"))
+	path := filepath.Join(t.TempDir(), "sample.parquet")
+	if err := os.WriteFile(path, sampleAsParquet(t, raw), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := decodedRows(t, path, "pq")
+	t.Setenv("TMPDIR", t.TempDir())
+	t.Setenv(collector.SpillEnv, "0")
+	st := openStore(t, t.TempDir())
+	sums, err := collect(t, st, later, New(spec("pq", path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums[0].Rows != 1000 || sums[0].Err() != nil {
+		t.Fatalf("%s", sums[0].String())
+	}
+	for p, rows := range want {
+		got := lineItems(t, st, "pq", p.BillingAccountID, p.BillingPeriod)
+		if d := rowdiff.Diff(got, rows); d != "" {
+			t.Errorf("%s: %s", p, d)
+		}
+	}
+	// With no room to spill, the Parquet export fails and says why.
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	sums, _ = collect(t, openStore(t, t.TempDir()), later, New(spec("pq", path)))
+	if err := sums[0].Err(); err == nil || !strings.Contains(err.Error(), collector.SpillEnv) {
+		t.Errorf("unwritable spill dir: %v", err)
 	}
 }

@@ -27,7 +27,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/costgate/costgate"
 	"github.com/costgate/costgate/collector"
 	"github.com/costgate/costgate/collector/blob"
 	"github.com/costgate/costgate/collector/tabular"
@@ -135,33 +134,47 @@ func ReadFile(ctx context.Context, b blob.Bucket, o blob.Object, format string, 
 
 // DecodeRecords decodes FOCUS records read record by record (a Parquet
 // file, a query result) into rows. name is the file or table, for
-// messages.
+// messages. Rows are decoded into compact batches, as CSV blocks are: a
+// quarter of the memory of line items, spilled past the run's memory
+// budget, and read by the store one at a time.
 func DecodeRecords(ctx context.Context, name string, rec tabular.Records, sink collector.Sink, rows *collector.Rows) error {
 	prog := sink.Progress()
-	dec, err := newDecoder(name, rec.Columns())
+	d, err := newDecoder(name, rec.Columns())
 	if err != nil {
 		return err
 	}
-	logIgnored(sink, name, dec)
-	var li costgate.LineItem
-	n := 0
+	logIgnored(sink, name, d)
+	dec := newCompactDecoder(d)
+	const chunk = 1 << 14
+	buf := make([]compactRow, 0, chunk)
+	flush := func() error {
+		for _, pb := range groupCompact(dec, buf) {
+			if err := spillIfOver(rows, pb.batch); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if err := rows.AddPartitionBatch(pb.account, pb.period, pb.batch); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		prog.AddRows(len(buf))
+		buf = buf[:0]
+		return ctx.Err()
+	}
 	for rec.Next() {
-		if err := dec.decode(rec, &li); err != nil {
+		buf = buf[:len(buf)+1]
+		if err := dec.decode(rec, &buf[len(buf)-1]); err != nil {
 			return err
 		}
-		if err := rows.Add(&li); err != nil {
-			return &tabular.FieldError{File: name, Where: rec.Where(), Err: err}
-		}
-		n++
-		if n&4095 == 0 {
-			prog.AddRows(4096)
-			if err := ctx.Err(); err != nil {
+		if len(buf) == chunk {
+			if err := flush(); err != nil {
 				return err
 			}
 		}
 	}
-	prog.AddRows(n & 4095)
-	return rec.Err()
+	if err := rec.Err(); err != nil {
+		return err
+	}
+	return flush()
 }
 
 func logIgnored(sink collector.Sink, file string, dec *decoder) {
