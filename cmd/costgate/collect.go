@@ -50,6 +50,11 @@ On a terminal a progress line shows files, rows, bytes, rows/s and an ETA;
 otherwise progress goes to the log (stderr). A summary per source goes to
 stdout.
 
+Decoded FOCUS rows wait in memory until their partitions are written;
+past COSTGATE_SPILL_MIB (default 1024, or a quarter of the machine's
+memory when that is less; 0 spills everything) they go to an unlinked
+file in the store's directory instead.
+
 Exit codes: 0 everything loaded, 2 a config error or any source or
 partition that failed.`,
 		Example: `  costgate collect
