@@ -27,6 +27,7 @@ var allowedInternal = map[string][]string{
 	"internal/collectstore": {"", "store", "collector", "internal/collectstore"}, // wiring, like cmd
 	"internal/s3test":       {"internal/s3test"},
 	"internal/bqtest":       {"internal/bqtest"},
+	"internal/rowdiff":      {""},                                                // test helper: compares line items
 	"internal/reportdemo":   {"", "store", "decisionlog", "internal/reportdemo"}, // demo data and SMTP sink (wiring, like cmd)
 	"cmd":                   nil,                                                 // anything
 }
