@@ -232,7 +232,12 @@ func (d *compactDecoder) extID(rec tabular.Records) uint32 {
 // rows are in memory, or in a spill file from off once the run is over
 // its memory budget (spillIfOver).
 type compactBatch struct {
-	t    *tables
+	// strs and maps are the decoder's tables as they were when the
+	// batch was cut: the decoder only appends to them, so what the
+	// batch's rows point to never changes while it goes on decoding
+	// (a reader of the batch may run beside it).
+	strs []string
+	maps []map[string]string
 	rows []compactRow
 	sp   *collector.Spill
 	off  int64
@@ -301,12 +306,11 @@ func (b *compactBatch) AppendTo(dst []costgate.LineItem) []costgate.LineItem {
 // them all as line items.
 func (b *compactBatch) LineItem(i int, li *costgate.LineItem) {
 	b.load()
-	t := b.t
 	r := &b.rows[i]
 	*li = costgate.LineItem{}
 	for s, c := range strSlots {
 		if id := r.str[s]; id != 0 {
-			*c.str(li) = t.strs[id]
+			*c.str(li) = b.strs[id]
 		}
 	}
 	for s, c := range timeSlots {
@@ -320,8 +324,8 @@ func (b *compactBatch) LineItem(i int, li *costgate.LineItem) {
 	for s, c := range qtySlots {
 		*c.qty(li) = costgate.Quantity(r.qty[s])
 	}
-	li.Tags = t.maps[r.tags]
-	li.Extensions = t.maps[r.ext]
+	li.Tags = b.maps[r.tags]
+	li.Extensions = b.maps[r.ext]
 }
 
 // MapKeys lists the keys of the Tags and x_ column maps the rows use.
@@ -333,13 +337,13 @@ func (b *compactBatch) MapKeys() (tags, extensions []string) {
 		r := &b.rows[i]
 		if r.tags != 0 && r.tags != lastTags && !seenTags[r.tags] {
 			seenTags[r.tags] = true
-			for k := range b.t.maps[r.tags] {
+			for k := range b.maps[r.tags] {
 				tags = append(tags, k)
 			}
 		}
 		if r.ext != 0 && r.ext != lastExt && !seenExt[r.ext] {
 			seenExt[r.ext] = true
-			for k := range b.t.maps[r.ext] {
+			for k := range b.maps[r.ext] {
 				extensions = append(extensions, k)
 			}
 		}
@@ -401,7 +405,7 @@ func groupCompact(dec *compactDecoder, rows []compactRow) (batches []partBatch) 
 	var lastKey groupKey
 	groups := make(map[groupKey]*compactBatch, len(order))
 	for _, k := range order {
-		groups[k] = &compactBatch{t: dec.t, rows: make([]compactRow, 0, count[k])}
+		groups[k] = &compactBatch{strs: dec.t.strs, maps: dec.t.maps, rows: make([]compactRow, 0, count[k])}
 	}
 	var g *compactBatch
 	for i := range rows {
