@@ -44,6 +44,8 @@ type segment struct {
 	// noChecksums skips the crc32c comparisons (the fuzz test uses it to
 	// reach the structural checks behind them).
 	noChecksums bool
+	// hot holds the copies of large blocks (see hot.go); nil: none.
+	hot *arena
 }
 
 // segCol is one column of a segment with its lazily loaded parts.
@@ -80,7 +82,7 @@ func (s *segment) corrupt(block, format string, args ...any) error {
 // openSegment maps path and checks its header, trailer and footer. When
 // wantCRC is non-zero the footer checksum must equal it (the manifest's
 // record of the file), so a swapped or truncated file is caught at once.
-func openSegment(path string, wantSize int64, wantCRC uint32) (*segment, error) {
+func openSegment(path string, wantSize int64, wantCRC uint32, hot *hotBudget) (*segment, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open segment: %w", err)
@@ -107,6 +109,9 @@ func openSegment(path string, wantSize int64, wantCRC uint32) (*segment, error) 
 		return nil, err
 	}
 	s.data = data
+	if hot != nil && hot.limit > 0 {
+		s.hot = &arena{budget: hot}
+	}
 	return s, nil
 }
 
@@ -183,6 +188,9 @@ func (s *segment) parse(wantCRC uint32, readAt func(p []byte, off int64) (int, e
 func (s *segment) close() error {
 	d := s.data
 	s.data = nil
+	if s.hot != nil {
+		s.hot.free()
+	}
 	return unmapFile(d)
 }
 
@@ -194,6 +202,12 @@ func (s *segment) block(name string, r blockRef) ([]byte, error) {
 		return nil, s.corrupt(name, "[%d,+%d) outside the data area", r.off, r.len)
 	}
 	b := s.data[r.off : r.off+r.len]
+	if s.hot != nil && len(b) >= hotMin {
+		if h := s.hot.copyOf(b); h != nil {
+			dropMapped(b)
+			b = h
+		}
+	}
 	if got := crc32c(b); got != r.crc && !s.noChecksums {
 		return nil, s.corrupt(name, "checksum mismatch at offset %d: stored %08x, computed %08x", r.off, r.crc, got)
 	}

@@ -42,6 +42,10 @@ type Options struct {
 	// Logger receives notices (orphans removed, corrupt segments); nil is
 	// slog.Default().
 	Logger *slog.Logger
+	// HotBytes bounds the anonymous memory the store copies scanned
+	// column blocks into (see hot.go): 0 is 1 GiB, or an eighth of the
+	// machine's memory when that is less; negative copies nothing.
+	HotBytes int64
 }
 
 // Store is an open cost store directory. It is safe for concurrent use.
@@ -49,6 +53,7 @@ type Store struct {
 	dir  string
 	opts Options
 	log  *slog.Logger
+	hot  *hotBudget
 
 	mu       sync.Mutex // guards cur, closed, live, lock
 	cur      *version
@@ -93,7 +98,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.MaxBitmapValues <= 0 {
 		opts.MaxBitmapValues = 1 << 16
 	}
-	s := &Store{dir: dir, opts: opts, log: opts.Logger}
+	if opts.HotBytes == 0 {
+		opts.HotBytes = defaultHotBytes()
+	}
+	s := &Store{dir: dir, opts: opts, log: opts.Logger, hot: &hotBudget{limit: opts.HotBytes}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -148,7 +156,7 @@ func (s *Store) load() (*version, error) {
 	s.nextFile = m.NextFile
 	for _, e := range m.Segments {
 		h := &segHandle{entry: e, refs: 1}
-		h.seg, h.err = openSegment(filepath.Join(s.dir, e.File), e.Size, e.FooterCRC)
+		h.seg, h.err = openSegment(filepath.Join(s.dir, e.File), e.Size, e.FooterCRC, s.hot)
 		if h.err != nil {
 			if s.opts.ReadOnly && errors.Is(h.err, fs.ErrNotExist) {
 				v.closeAll()
@@ -395,7 +403,7 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, spec func() *tableS
 	hook("segment-written")
 	e.Size, e.FooterCRC, e.Rows = int64(size), crc, t.f.rows
 	e.MinTime, e.MaxTime = t.f.minTime, t.f.maxTime
-	seg, err := openSegment(path, e.Size, crc)
+	seg, err := openSegment(path, e.Size, crc, s.hot)
 	if err != nil {
 		os.Remove(path)
 		return false, fmt.Errorf("reopen new segment: %w", err)
