@@ -14,17 +14,3 @@ func anonMap(size int) ([]byte, error) {
 }
 
 func anonUnmap(b []byte) { _ = syscall.Munmap(b) }
-
-// dropMapped releases the process's pages of a mapped file range that
-// was copied (the page cache keeps the data; only whole pages inside b).
-func dropMapped(b []byte) {
-	const page = 4096
-	if len(b) < 2*page {
-		return
-	}
-	start := (page - int(uintptrOf(b))%page) % page
-	end := start + (len(b)-start)/page*page
-	if end > start {
-		_ = syscall.Madvise(b[start:end], syscall.MADV_DONTNEED)
-	}
-}

@@ -3,3 +3,5 @@
 package store
 
 func adviseHuge([]byte) {}
+
+func dropMapped([]byte) {}
