@@ -791,8 +791,12 @@ func (p *plan) result(a *agg, gen uint64) *Result {
 		}
 	}
 	res := &Result{GroupBy: p.keys, Measures: p.q.Measures, Generation: gen, Rows: make([]Row, len(slots))}
+	// Every row's keys and values are cut from two allocations.
+	nk, nv := len(p.keys), len(p.q.Measures)
+	keys := make([]string, len(slots)*nk)
+	values := make([]costgate.Sum, len(slots)*nv)
 	for i, slot := range slots {
-		r := Row{Count: a.counts[slot], Keys: make([]string, len(p.keys)), Values: make([]costgate.Sum, len(p.q.Measures))}
+		r := Row{Count: a.counts[slot], Keys: keys[i*nk : (i+1)*nk : (i+1)*nk], Values: values[i*nv : (i+1)*nv : (i+1)*nv]}
 		for k := range p.keys {
 			r.Keys[k] = key(slot, k)
 		}
