@@ -1,13 +1,14 @@
 package collector
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/costgate/costgate"
 )
 
 // Decoded rows wait in memory until every export feeding their partitions
@@ -59,24 +60,7 @@ func (b *budget) take(n int64) bool {
 
 // defaultSpillBytes is 1 GiB, or a quarter of the machine's memory
 // (MemTotal) when that is less.
-func defaultSpillBytes() int64 {
-	const ceiling = 1 << 30
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return ceiling
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err == nil && kb > 0 {
-				return min(ceiling, kb<<10/4)
-			}
-		}
-	}
-	return ceiling
-}
+func defaultSpillBytes() int64 { return costgate.ShareOfMemory(1<<30, 4) }
 
 // Spill is one export's spill file. Write appends while the export is
 // read (by the one goroutine that files batches); once the export is

@@ -1,13 +1,11 @@
 package store
 
 import (
-	"bufio"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/costgate/costgate"
 )
 
 // Column blocks that queries scan (codes, money and int columns: a few
@@ -50,24 +48,7 @@ func (b *hotBudget) give(n int64) {
 }
 
 // defaultHotBytes is 1 GiB, or an eighth of MemTotal when that is less.
-func defaultHotBytes() int64 {
-	const ceiling = 1 << 30
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return ceiling
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err == nil && kb > 0 {
-				return min(ceiling, kb<<10/8)
-			}
-		}
-	}
-	return ceiling
-}
+func defaultHotBytes() int64 { return costgate.ShareOfMemory(1<<30, 8) }
 
 // arena hands out 8-byte-aligned pieces of anonymous memory for one
 // segment's copied blocks; it is freed with the segment.

@@ -2,9 +2,10 @@ package main
 
 import (
 	"os"
-	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/costgate/costgate"
 )
 
 // hugePageHeap is how much of the heap primeHugePages asks the kernel to
@@ -48,33 +49,12 @@ var primeOnce sync.Once
 // huge-page compaction stalls would show as latency.
 func primeHugePages(command string) {
 	primeOnce.Do(func() {
-		n := min(hugePageHeap(command), memTotal()/4)
+		n := min(hugePageHeap(command), int(costgate.MemTotal()/4))
 		if n <= 0 || !hugePagesWanted() {
 			return
 		}
 		madviseHugeHeap(n)
 	})
-}
-
-// memTotal is the machine's memory from /proc/meminfo (0 if unknown):
-// the primed range stays under a quarter of it, so that a small machine
-// never sees one allocation larger than it can hold.
-func memTotal() int {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 2 && f[1] == "kB" {
-				if kb, err := strconv.Atoi(f[0]); err == nil {
-					return kb << 10
-				}
-			}
-		}
-	}
-	return 0
 }
 
 func hugePagesWanted() bool {
