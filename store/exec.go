@@ -162,6 +162,13 @@ func (rs *rowSet) span() (from, to uint32, ok bool) {
 	if rs.pred != nil {
 		return 0, 0, false
 	}
+	return rs.run()
+}
+
+// run reports whether the selection, the predicate aside, is every row
+// of [from, to): no selection, or one run of rows. An empty selection is
+// not a run.
+func (rs *rowSet) run() (from, to uint32, ok bool) {
 	if rs.sel == nil {
 		return 0, rs.n, true
 	}
@@ -261,24 +268,17 @@ func (rs *rowSet) batches(buf []uint32, fn func(rows []uint32)) {
 			fn(rows)
 		}
 	}
-	from, to := uint32(0), rs.n // [from, to)
-	if rs.sel != nil {
-		card := rs.sel.GetCardinality()
-		if card == 0 {
-			return
-		}
-		lo, hi := rs.sel.Minimum(), rs.sel.Maximum()
-		if uint64(hi-lo)+1 != card {
-			it := rs.sel.ManyIterator()
-			for {
-				k := it.NextMany(buf)
-				if k == 0 {
-					return
-				}
-				emit(buf[:k])
+	from, to, ok := rs.run()
+	if !ok {
+		// Scattered rows (or none): the bitmap's own iterator.
+		it := rs.sel.ManyIterator()
+		for {
+			k := it.NextMany(buf)
+			if k == 0 {
+				return
 			}
+			emit(buf[:k])
 		}
-		from, to = lo, hi+1
 	}
 	for next := from; next < to; {
 		k := min(uint32(len(buf)), to-next)
