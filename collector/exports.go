@@ -123,7 +123,7 @@ type Batch interface {
 
 // RowBatch is a Batch that also gives its rows one at a time. A
 // partition whose batches are all RowBatches (compact FOCUS batches, and
-// the line-item chunks every other source fills) is written through
+// the line-item chunks Rows.Add fills, as the CUR reader does) is written through
 // Sink.ReplaceSource: the store reads the rows from the batches while it
 // builds, and no []LineItem of the whole partition is made. A partition
 // of a single line-item chunk is handed over as it is.
