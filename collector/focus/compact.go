@@ -81,25 +81,36 @@ type compactRow struct {
 // tables hold what compact rows point to, for one decoding goroutine.
 // They only grow while the export is read and are read-only after.
 type tables struct {
-	strs   []string // strs[0] is ""
-	strIDs map[string]uint32
+	strs []string // strs[0] is ""
+	// strIDs holds, per file column, the ids of the strings seen in it:
+	// one small map per column keeps the lookups of its few values in
+	// cache, where one map of every column's strings did not (a column
+	// of resource ids can hold millions). A string in two columns has
+	// two ids; ids are only ever turned back into strings.
+	strIDs []map[string]uint32
 	maps   []map[string]string // maps[0] is nil
 	mapIDs map[string]uint32   // raw text of a Tags object or x_ values -> id
 	xKey   []byte
 }
 
-func newTables() *tables {
-	return &tables{strs: []string{""}, strIDs: map[string]uint32{}, maps: []map[string]string{nil}, mapIDs: map[string]uint32{}}
+func newTables(columns int) *tables {
+	return &tables{strs: []string{""}, strIDs: make([]map[string]uint32, columns), maps: []map[string]string{nil}, mapIDs: map[string]uint32{}}
 }
 
-func (t *tables) str(b []byte) uint32 {
-	if id, ok := t.strIDs[string(b)]; ok {
+// str returns the id of b, a value of file column col.
+func (t *tables) str(col int, b []byte) uint32 {
+	ids := t.strIDs[col]
+	if id, ok := ids[string(b)]; ok {
 		return id
+	}
+	if ids == nil {
+		ids = map[string]uint32{}
+		t.strIDs[col] = ids
 	}
 	s := string(b)
 	id := uint32(len(t.strs))
 	t.strs = append(t.strs, s)
-	t.strIDs[s] = id
+	ids[s] = id
 	return id
 }
 
@@ -108,12 +119,20 @@ type compactDecoder struct {
 	*decoder
 	t       *tables
 	scratch []compactRow // a block's rows, reused: batches get exact-sized copies
+	group   []int32      // a block's rows' partitions (groupCompact), reused
 	last    [][]byte     // per file column: last string bytes
 	lastID  []uint32
+	slot    []int // per file column: its slot among its kind's (slotOf)
 }
 
 func newCompactDecoder(d *decoder) *compactDecoder {
-	return &compactDecoder{decoder: d, t: newTables(), last: make([][]byte, len(d.cols)), lastID: make([]uint32, len(d.cols))}
+	cd := &compactDecoder{decoder: d, t: newTables(len(d.cols)), last: make([][]byte, len(d.cols)), lastID: make([]uint32, len(d.cols)), slot: make([]int, len(d.cols))}
+	for i, c := range d.cols {
+		if c != nil {
+			cd.slot[i] = slotOf[c]
+		}
+	}
+	return cd
 }
 
 var (
@@ -137,13 +156,13 @@ func (d *compactDecoder) decode(rec tabular.Records, r *compactRow) error {
 		switch c.kind {
 		case kString:
 			if d.last[i] != nil && bytes.Equal(b, d.last[i]) {
-				r.str[slotOf[c]] = d.lastID[i]
+				r.str[d.slot[i]] = d.lastID[i]
 				continue
 			}
-			id := d.t.str(b)
+			id := d.t.str(i, b)
 			d.last[i] = append(d.last[i][:0], b...)
 			d.lastID[i] = id
-			r.str[slotOf[c]] = id
+			r.str[d.slot[i]] = id
 		case kTime:
 			v, err := d.times[i].Parse(b)
 			if err != nil {
@@ -152,19 +171,19 @@ func (d *compactDecoder) decode(rec tabular.Records, r *compactRow) error {
 			if v.Before(minNanos) || !v.Before(maxNanos) {
 				return d.fail(rec, i, fmt.Errorf("%s is out of range (1678 to 2261)", v.Format(time.RFC3339)))
 			}
-			r.times[slotOf[c]] = v.UnixNano()
+			r.times[d.slot[i]] = v.UnixNano()
 		case kMoney:
 			v, err := tabular.ParseNanos(b)
 			if err != nil {
 				return d.fail(rec, i, err)
 			}
-			r.money[slotOf[c]] = v
+			r.money[d.slot[i]] = v
 		case kQuantity:
 			v, err := tabular.ParseNanos(b)
 			if err != nil {
 				return d.fail(rec, i, err)
 			}
-			r.qty[slotOf[c]] = v
+			r.qty[d.slot[i]] = v
 		case kTags:
 			id, ok := d.t.mapIDs[string(b)]
 			if !ok {
@@ -385,38 +404,46 @@ func compactBlock(name string, header []string, dec *compactDecoder, blk tabular
 }
 
 // groupCompact copies rows into one exact-sized batch per partition, in
-// order of first appearance; rows can be reused after.
+// order of first appearance; rows can be reused after. A row's partition
+// is worked out once: rows mostly follow one another in runs of one
+// account and billing period, so the key is only looked up when the raw
+// account id or period start changes.
 func groupCompact(dec *compactDecoder, rows []compactRow) (batches []partBatch) {
 	if len(rows) == 0 {
 		return nil
 	}
-	key := func(r *compactRow) groupKey {
-		return groupKey{r.str[acctSlot], costgate.MonthOf(time.Unix(0, r.times[bpsSlot]))}
-	}
-	count := map[groupKey]int{}
+	group := dec.group[:0]
+	index := map[groupKey]int32{}
 	var order []groupKey
+	var counts []int
+	lastAcct, lastStart, g := uint32(0), int64(nullTime), int32(-1)
 	for i := range rows {
-		k := key(&rows[i])
-		if count[k] == 0 {
-			order = append(order, k)
+		r := &rows[i]
+		if acct, start := r.str[acctSlot], r.times[bpsSlot]; g < 0 || acct != lastAcct || start != lastStart {
+			k := groupKey{acct, costgate.MonthOf(time.Unix(0, start))}
+			var ok bool
+			if g, ok = index[k]; !ok {
+				g = int32(len(order))
+				index[k] = g
+				order = append(order, k)
+				counts = append(counts, 0)
+			}
+			lastAcct, lastStart = acct, start
 		}
-		count[k]++
+		group = append(group, g)
+		counts[g]++
 	}
-	var lastKey groupKey
-	groups := make(map[groupKey]*compactBatch, len(order))
-	for _, k := range order {
-		groups[k] = &compactBatch{strs: dec.t.strs, maps: dec.t.maps, rows: make([]compactRow, 0, count[k])}
+	dec.group = group
+	groups := make([]*compactBatch, len(order))
+	for g := range order {
+		groups[g] = &compactBatch{strs: dec.t.strs, maps: dec.t.maps, rows: make([]compactRow, 0, counts[g])}
 	}
-	var g *compactBatch
-	for i := range rows {
-		k := key(&rows[i])
-		if g == nil || k != lastKey {
-			g, lastKey = groups[k], k
-		}
-		g.rows = append(g.rows, rows[i])
+	for i, g := range group {
+		b := groups[g]
+		b.rows = append(b.rows, rows[i])
 	}
-	for _, k := range order {
-		batches = append(batches, partBatch{account: dec.t.strs[k.acct], period: k.month, batch: groups[k]})
+	for g, k := range order {
+		batches = append(batches, partBatch{account: dec.t.strs[k.acct], period: k.month, batch: groups[g]})
 	}
 	return batches
 }
