@@ -68,7 +68,10 @@ type tableSpec struct {
 	check   func() error
 	derived []derivedSpec
 	sortBy  []string // dictionary columns, major first
-	timeCol string   // int column whose range goes in the footer
+	// runKeys, a prefix of sortBy, asks for a run index over them
+	// (runIndex); nil: none.
+	runKeys []string
+	timeCol string // int column whose range goes in the footer
 	// maxBitmapValues: an indexed column with more distinct values in a
 	// segment is stored without bitmaps (filters scan its codes instead).
 	maxBitmapValues int
@@ -88,11 +91,23 @@ type builtCol struct {
 	dict    []byte
 	bitmaps [][]byte
 	planes  [][]byte
+	runSums []byte // money: the run index's totals (runSums); nil: none
 }
 
 type builtTable struct {
 	f    footer
 	cols []builtCol
+	runs *builtRuns // nil: no run index
+}
+
+// builtRuns is a run index ready to be written (runIndex).
+type builtRuns struct {
+	keys []string
+	ends []byte // u32 per run
+	sums []struct {
+		name string
+		data []byte // i64 per run
+	}
 }
 
 // build turns a spec into serialized columns ready to be written.
@@ -134,6 +149,18 @@ func build(spec *tableSpec) (*builtTable, error) {
 		}
 	}
 	perm := sortOrder(n, keys)
+	var ends []uint32
+	if len(spec.runKeys) > 0 {
+		var rk []*dictCol
+		for _, name := range spec.runKeys {
+			if d := byName[name]; d != nil {
+				rk = append(rk, d)
+			}
+		}
+		if len(rk) == len(spec.runKeys) {
+			ends = runEnds(rk, perm)
+		}
+	}
 
 	// 3. Serialize every column in row order (parallel).
 	t := &builtTable{}
@@ -164,7 +191,7 @@ func build(spec *tableSpec) (*builtTable, error) {
 			c = buildInt(spec.ints[j-len(dicts)].name, ints[j-len(dicts)], perm)
 		default:
 			k := j - len(dicts) - len(ints)
-			c, err = buildMoney(spec.money[k], money[k], perm)
+			c, err = buildMoney(spec.money[k], money[k], perm, ends)
 		}
 		if err != nil {
 			errMu.Lock()
@@ -176,7 +203,70 @@ func build(spec *tableSpec) (*builtTable, error) {
 	if firstErr != nil {
 		return nil, firstErr
 	}
+	if ends != nil {
+		r := &builtRuns{keys: spec.runKeys, ends: make([]byte, 4*len(ends))}
+		for i, e := range ends {
+			binary.LittleEndian.PutUint32(r.ends[4*i:], e)
+		}
+		for _, c := range t.cols {
+			if c.runSums != nil {
+				r.sums = append(r.sums, struct {
+					name string
+					data []byte
+				}{c.meta.name, c.runSums})
+			}
+		}
+		t.runs = r
+	}
 	return t, nil
+}
+
+// maxRunShare bounds a run index: with more runs than rows/maxRunShare,
+// reading the runs would save too little over reading the rows.
+const maxRunShare = 8
+
+// runEnds returns the ends of the runs of equal keys in row order perm
+// (the row after each run), or nil when there are too many runs for an
+// index to be worth it.
+func runEnds(keys []*dictCol, perm []uint32) []uint32 {
+	n := len(perm)
+	if n == 0 {
+		return nil
+	}
+	var ends []uint32
+	for i := 1; i < n; i++ {
+		a, b := perm[i-1], perm[i]
+		for _, k := range keys {
+			if k.codes[a] != k.codes[b] {
+				ends = append(ends, uint32(i))
+				break
+			}
+		}
+		if len(ends)*maxRunShare > n {
+			return nil
+		}
+	}
+	return append(ends, uint32(n))
+}
+
+// runSums returns the total of sorted (values in row order) per run, as
+// little-endian int64s, or nil when a total does not fit an int64.
+func runSums(sorted []int64, ends []uint32) []byte {
+	data := make([]byte, 8*len(ends))
+	start := 0
+	for i, e := range ends {
+		var s costgate.Sum
+		for _, v := range sorted[start:e] {
+			s.Add(costgate.Money(v))
+		}
+		v, ok := s.Money()
+		if !ok {
+			return nil
+		}
+		binary.LittleEndian.PutUint64(data[8*i:], uint64(v))
+		start = int(e)
+	}
+	return data
 }
 
 // chunkDict codes one string column within one chunk of rows.
@@ -726,7 +816,7 @@ func gcd(a, b uint64) uint64 {
 	return a
 }
 
-func buildMoney(s colSpec, v []int64, perm []uint32) (builtCol, error) {
+func buildMoney(s colSpec, v []int64, perm []uint32, ends []uint32) (builtCol, error) {
 	c := builtCol{meta: colMeta{name: s.name, typ: colMoney, width: 8, scale: 1}}
 	b := make([]byte, 8*len(v))
 	sorted := make([]int64, len(v))
@@ -735,6 +825,9 @@ func buildMoney(s colSpec, v []int64, perm []uint32) (builtCol, error) {
 		binary.LittleEndian.PutUint64(b[8*i:], uint64(v[p]))
 	}
 	c.data = b
+	if ends != nil {
+		c.runSums = runSums(sorted, ends)
+	}
 	if s.bsi {
 		planes, err := buildBSI(sorted)
 		if err != nil {

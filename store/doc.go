@@ -10,6 +10,15 @@
 // half-replaced period; segments no reader needs are deleted, and files a
 // crash left behind are removed at Open. ReplaceSource does the same with
 // rows read one at a time from a costgate.LineItemSource, for callers that
-// keep rows in a compact form of their own. See ../../shared/STORE.md for
-// the design and the measured targets.
+// keep rows in a compact form of their own.
+//
+// Rows of a segment are sorted by (day, billing account, service,
+// resource). Line-item segments (format version 2) also carry a run
+// index: each run of rows with one day, account and service, and the
+// run's total of every measure. A query that groups and filters by
+// nothing finer than those (daily cost by service over a date range, say)
+// sums runs instead of rows; any other query reads the rows. Version 1
+// segments, written before the run index, are still read.
+//
+// See ../../shared/STORE.md for the design and the measured targets.
 package store

@@ -25,6 +25,7 @@ import (
 const batchSize = 2048
 
 type plan struct {
+	st       *Store
 	t        *table
 	q        Query
 	measures []string // summed columns, in query order without count
@@ -37,7 +38,7 @@ func (sn *Snapshot) run(ctx context.Context, t *table, q Query) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	p := &plan{t: t, q: q, keys: q.GroupBy}
+	p := &plan{st: sn.st, t: t, q: q, keys: q.GroupBy}
 	for _, m := range q.Measures {
 		if m != Count {
 			p.measures = append(p.measures, string(m))
@@ -416,6 +417,15 @@ func (p *plan) groupRows(seg *segment, rs *rowSet, vals [][]int64, kcs []keyCol,
 		s.counts, s.sums = s.counts[:0], s.sums[:0]
 	}
 	s.ensure()
+	if dense {
+		ok, err := p.groupRunIndex(seg, rs, vals, kcs, strides, s)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return p.mergeLocal(a, kcs, strides, s, nil)
+		}
+	}
 	if dense && len(kcs) == 1 && nm <= 1 {
 		var v []int64
 		if nm == 1 {
@@ -478,6 +488,84 @@ func (p *plan) groupRows(seg *segment, rs *rowSet, vals [][]int64, kcs []keyCol,
 		accumulate(idx, rows, vals, s.counts, s.sums)
 	})
 	return p.mergeLocal(a, kcs, strides, s, sparseKeys)
+}
+
+// groupRunIndex sums the selected rows into the dense slots of s from
+// the segment's run index (runIndex) when it can: every group key is
+// constant within a run (a run key, or the month of the day key), no
+// cost predicate is deferred, every summed measure has run totals, and
+// the selection is a range of whole runs. It reports whether it did;
+// when not, nothing was added.
+func (p *plan) groupRunIndex(seg *segment, rs *rowSet, vals [][]int64, kcs []keyCol, strides []uint64, s *scratch) (bool, error) {
+	if seg.f.runs.runs == 0 || rs.pred != nil {
+		return false, nil
+	}
+	perRun := func(key string) bool {
+		for _, k := range seg.f.runs.keys {
+			if k == key || (k == colDay && key == colMonth) {
+				return true
+			}
+		}
+		return false
+	}
+	for i := range kcs {
+		if !kcs[i].fixed && !perRun(p.keys[i]) {
+			return false, nil
+		}
+	}
+	from, to, ok := rs.run()
+	if !ok {
+		return false, nil
+	}
+	rd, err := seg.runs()
+	if err != nil {
+		return false, err
+	}
+	sums := make([][]int64, len(p.measures))
+	for i, m := range p.measures {
+		if vals[i] == nil {
+			continue // the column is absent: its sums are zero
+		}
+		if sums[i] = rd.sums[m]; sums[i] == nil {
+			return false, nil
+		}
+	}
+	// The runs [lo, hi) must cover exactly rows [from, to).
+	lo, hi := 0, 0
+	if from > 0 {
+		i, found := slices.BinarySearch(rd.ends, from)
+		if !found {
+			return false, nil
+		}
+		lo = i + 1
+	}
+	i, found := slices.BinarySearch(rd.ends, to)
+	if !found {
+		return false, nil
+	}
+	hi = i + 1
+	nm := len(p.measures)
+	start := from
+	for r := lo; r < hi; r++ {
+		var g uint64
+		for i := range kcs {
+			if !kcs[i].fixed {
+				g += uint64(kcs[i].codes.at(start)) * strides[i]
+			}
+		}
+		end := rd.ends[r]
+		s.counts[g] += int64(end - start)
+		for m, v := range sums {
+			if v != nil {
+				s.sums[int(g)*nm+m].Add(costgate.Money(v[r]))
+			}
+		}
+		start = end
+	}
+	if p.st != nil {
+		p.st.runIndexUses.Add(1)
+	}
+	return true, nil
 }
 
 // mergeLocal adds a segment's groups (slots of combined codes, or of

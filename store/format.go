@@ -15,18 +15,22 @@ import (
 //	         directories: each starts 64-byte aligned; roaring bitmaps
 //	         (portable serialization) 8-byte aligned
 //	footer   the directory: partition, totals, one entry per column with
-//	         block references (offset, length, crc32c)
+//	         block references (offset, length, crc32c); from version 2,
+//	         the run index (runIndex) after the columns
 //	trailer  32 bytes: footer offset u64, footer length u64, footer crc32c
 //	         u32, format version u32, magic "CGSEGEND"
+//
+// Version 1 segments (no run index) are still read.
 const (
-	headerSize    = 64
-	trailerSize   = 32
-	blockAlign    = 64
-	bitmapAlign   = 8
-	formatVersion = 1
-	headerMagic   = "CGSEGMT1"
-	trailerMagic  = "CGSEGEND"
-	bmDirEntry    = 16 // offset u64, length u32, crc32c u32
+	headerSize       = 64
+	trailerSize      = 32
+	blockAlign       = 64
+	bitmapAlign      = 8
+	formatVersion    = 2
+	minFormatVersion = 1
+	headerMagic      = "CGSEGMT1"
+	trailerMagic     = "CGSEGEND"
+	bmDirEntry       = 16 // offset u64, length u32, crc32c u32
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -96,6 +100,25 @@ type total struct {
 	sum  [2]uint64 // hi, lo of the 128-bit value
 }
 
+// runIndex sums a segment's rows per run of its sort key's leading
+// columns (keys: day, billing account, service for line items). Rows are
+// sorted by those columns, so each run is a range of rows whose keys are
+// one value each: a query that groups and filters by nothing finer reads
+// a run's totals instead of its rows. ends[i] (u32) is the row after run
+// i; sums are one int64 per run for each measure. A segment whose run
+// totals could overflow an int64 has no index (runs 0).
+type runIndex struct {
+	keys []string
+	runs uint32
+	ends blockRef
+	sums []runSum
+}
+
+type runSum struct {
+	name string
+	data blockRef
+}
+
 // footer is the decoded directory of a segment.
 type footer struct {
 	kind        tableKind
@@ -109,9 +132,11 @@ type footer struct {
 	maxTime     int64
 	totals      []total
 	cols        []colMeta
+	runs        runIndex // version 2; runs 0: none
 }
 
-func (f *footer) encode() []byte {
+// encode lays out the footer of a segment of the given format version.
+func (f *footer) encode(version uint32) []byte {
 	var e enc
 	e.u32(uint32(f.kind))
 	e.u64(f.rows)
@@ -144,12 +169,26 @@ func (f *footer) encode() []byte {
 		e.u8(c.nplanes)
 		e.ref(c.bsiDir)
 	}
+	if version >= 2 {
+		r := &f.runs
+		e.u32(uint32(len(r.keys)))
+		for _, k := range r.keys {
+			e.str(k)
+		}
+		e.u32(r.runs)
+		e.ref(r.ends)
+		e.u32(uint32(len(r.sums)))
+		for _, s := range r.sums {
+			e.str(s.name)
+			e.ref(s.data)
+		}
+	}
 	return e.b
 }
 
 // decodeFooter parses a footer; it validates every reference against the
 // data area [headerSize, dataEnd) so later reads cannot go out of bounds.
-func decodeFooter(b []byte, dataEnd uint64) (*footer, error) {
+func decodeFooter(b []byte, dataEnd uint64, version uint32) (*footer, error) {
 	d := dec{b: b}
 	f := &footer{}
 	f.kind = tableKind(d.u32())
@@ -180,6 +219,19 @@ func decodeFooter(b []byte, dataEnd uint64) (*footer, error) {
 		c.nplanes = d.u8()
 		c.bsiDir = d.ref()
 		f.cols = append(f.cols, c)
+	}
+	if version >= 2 {
+		r := &f.runs
+		nk := d.count(4)
+		for i := 0; i < nk && d.err == nil; i++ {
+			r.keys = append(r.keys, d.str())
+		}
+		r.runs = d.u32()
+		r.ends = d.ref()
+		ns := d.count(24)
+		for i := 0; i < ns && d.err == nil; i++ {
+			r.sums = append(r.sums, runSum{name: d.str(), data: d.ref()})
+		}
 	}
 	if d.err != nil {
 		return nil, d.err
@@ -219,7 +271,56 @@ func decodeFooter(b []byte, dataEnd uint64) (*footer, error) {
 			return nil, fmt.Errorf("footer: column %s: %w", c.name, err)
 		}
 	}
+	if err := f.runs.validate(f, dataEnd); err != nil {
+		return nil, fmt.Errorf("footer: run index: %w", err)
+	}
 	return f, nil
+}
+
+// validate checks the run index against the footer's columns. Its ends
+// are checked when they are read (segment.runEnds).
+func (r *runIndex) validate(f *footer, dataEnd uint64) error {
+	if r.runs == 0 {
+		if len(r.keys) != 0 || len(r.sums) != 0 {
+			return errors.New("keys or sums without runs")
+		}
+		return nil
+	}
+	if uint64(r.runs) > f.rows {
+		return fmt.Errorf("%d runs in %d rows", r.runs, f.rows)
+	}
+	if len(r.keys) == 0 {
+		return errors.New("runs without keys")
+	}
+	typeOf := make(map[string]colType, len(f.cols))
+	for i := range f.cols {
+		typeOf[f.cols[i].name] = f.cols[i].typ
+	}
+	for _, k := range r.keys {
+		if typeOf[k] != colDict {
+			return fmt.Errorf("key %q is not a dictionary column", k)
+		}
+	}
+	if err := checkRef(r.ends, dataEnd, blockAlign); err != nil {
+		return fmt.Errorf("ends: %w", err)
+	}
+	if r.ends.len != 4*uint64(r.runs) {
+		return fmt.Errorf("ends: %d bytes for %d runs", r.ends.len, r.runs)
+	}
+	seen := map[string]bool{}
+	for _, s := range r.sums {
+		if typeOf[s.name] != colMoney || seen[s.name] {
+			return fmt.Errorf("sum %q is not a measure, or is there twice", s.name)
+		}
+		seen[s.name] = true
+		if err := checkRef(s.data, dataEnd, blockAlign); err != nil {
+			return fmt.Errorf("sum %s: %w", s.name, err)
+		}
+		if s.data.len != 8*uint64(r.runs) {
+			return fmt.Errorf("sum %s: %d bytes for %d runs", s.name, s.data.len, r.runs)
+		}
+	}
+	return nil
 }
 
 func (c *colMeta) validate(rows, dataEnd uint64) error {

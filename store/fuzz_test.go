@@ -26,8 +26,10 @@ func segmentBytes(tb testing.TB, rows []costgate.LineItem) []byte {
 	return b
 }
 
-// querySegment runs q on one segment the way a snapshot would.
-func querySegment(seg *segment, q Query) (*Result, error) {
+// querySegment runs q on one segment the way a snapshot would. gds holds
+// the global dictionary of each grouped column: a segment column keeps
+// the remap into the first one it met, as a store's do.
+func querySegment(seg *segment, q Query, gds map[string]*globalDict) (*Result, error) {
 	q, err := lineItemTable.normalize(q)
 	if err != nil {
 		return nil, err
@@ -38,8 +40,11 @@ func querySegment(seg *segment, q Query) (*Result, error) {
 			p.measures = append(p.measures, string(m))
 		}
 	}
-	for range p.keys {
-		p.gds = append(p.gds, &globalDict{ids: map[string]uint32{}, vals: []string{""}})
+	for _, k := range p.keys {
+		if gds[k] == nil {
+			gds[k] = &globalDict{ids: map[string]uint32{}, vals: []string{""}}
+		}
+		p.gds = append(p.gds, gds[k])
 	}
 	a := newAgg(len(p.keys), len(p.measures))
 	if err := p.runSegment(seg, a, &scratch{}); err != nil {
@@ -65,11 +70,25 @@ func FuzzSegmentDecode(f *testing.F) {
 	f.Add(valid[:headerSize+trailerSize])
 	empty := segmentBytes(f, nil)
 	f.Add(empty)
+	// Two days and two services: a segment with a run index.
+	runRows := cfg.generate(p, 1)
+	for i := range runRows {
+		r := &runRows[i]
+		r.ChargePeriodStart = p.BillingPeriod.Start().AddDate(0, 0, i%2)
+		r.ChargePeriodEnd = r.ChargePeriodStart.AddDate(0, 0, 1)
+		r.ServiceName = []string{"svc-a", "svc-b"}[i/2%2]
+	}
+	withRuns := segmentBytes(f, runRows)
+	if seg, err := parseSegment("runs.seg", withRuns, false); err != nil || seg.f.runs.runs == 0 {
+		f.Fatalf("the run-index seed has no run index (%v)", err)
+	}
+	f.Add(withRuns)
 	queries := []Query{
 		{Measures: []Measure{EffectiveCost, BilledCost, Count}, GroupBy: []string{"ServiceName", "tag:team"}},
 		{Filters: []Filter{Eq("tag:team", "team-01"), CostAtLeast(EffectiveCost, 1)}, GroupBy: []string{colDay}},
 		{Filters: []Filter{TimeRange(p.BillingPeriod.Start().Add(36e11), p.BillingPeriod.End()), Not(Eq("ResourceId", "x"))}},
 		{Filters: []Filter{CostRange(BilledCost, -5e8, 5e8), TagAbsent("env")}, GroupBy: []string{"ResourceId", colMonth}},
+		{Filters: []Filter{TimeRange(p.BillingPeriod.Start(), p.BillingPeriod.Start().AddDate(0, 0, 1))}, GroupBy: []string{colDay, "ServiceName"}, Measures: []Measure{EffectiveCost, Count}},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, noChecksums := range []bool{false, true} {
@@ -79,8 +98,9 @@ func FuzzSegmentDecode(f *testing.F) {
 			}
 			seg.verify()
 			readLineItems(seg, nil)
+			gds := map[string]*globalDict{}
 			for _, q := range queries {
-				querySegment(seg, q)
+				querySegment(seg, q, gds)
 			}
 		}
 	})

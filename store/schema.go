@@ -386,6 +386,7 @@ func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, row fu
 		kind:    tableLineItems,
 		rows:    n,
 		sortBy:  []string{colDay, "BillingAccountId", "ServiceName", "ResourceId"},
+		runKeys: []string{colDay, "BillingAccountId", "ServiceName"},
 		timeCol: colChargePeriodStart,
 		derived: []derivedSpec{
 			{name: colDay, from: colChargePeriodStart, unit: "day"},

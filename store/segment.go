@@ -46,6 +46,8 @@ type segment struct {
 	noChecksums bool
 	// hot holds the copies of large blocks (see hot.go); nil: none.
 	hot *arena
+	// runsOnce loads the run index (runs).
+	runsOnce lazy[*runData]
 }
 
 // segCol is one column of a segment with its lazily loaded parts.
@@ -143,14 +145,15 @@ func (s *segment) parse(wantCRC uint32, readAt func(p []byte, off int64) (int, e
 	if string(h[:8]) != headerMagic {
 		return s.corrupt("header", "bad magic %q", h[:8])
 	}
-	if v := binary.LittleEndian.Uint32(h[8:]); v != formatVersion {
-		return s.corrupt("header", "format version %d, want %d", v, formatVersion)
+	version := binary.LittleEndian.Uint32(h[8:])
+	if version < minFormatVersion || version > formatVersion {
+		return s.corrupt("header", "format version %d, want %d to %d (a newer costgate wrote it?)", version, minFormatVersion, formatVersion)
 	}
 	if string(t[24:32]) != trailerMagic {
 		return s.corrupt("trailer", "bad magic %q (truncated file?)", t[24:32])
 	}
-	if v := binary.LittleEndian.Uint32(t[20:]); v != formatVersion {
-		return s.corrupt("trailer", "format version %d, want %d", v, formatVersion)
+	if v := binary.LittleEndian.Uint32(t[20:]); v != version {
+		return s.corrupt("trailer", "format version %d, header says %d", v, version)
 	}
 	off := binary.LittleEndian.Uint64(t[0:])
 	n := binary.LittleEndian.Uint64(t[8:])
@@ -170,7 +173,7 @@ func (s *segment) parse(wantCRC uint32, readAt func(p []byte, off int64) (int, e
 		return s.corrupt("footer", "checksum %08x, manifest says %08x", crc, wantCRC)
 	}
 	s.dataEnd = off
-	ft, err := decodeFooter(body, off)
+	ft, err := decodeFooter(body, off, version)
 	if err != nil {
 		return s.corrupt("footer", "%v", err)
 	}
@@ -212,6 +215,46 @@ func (s *segment) block(name string, r blockRef) ([]byte, error) {
 		return nil, s.corrupt(name, "checksum mismatch at offset %d: stored %08x, computed %08x", r.off, r.crc, got)
 	}
 	return b, nil
+}
+
+// runData is a segment's run index, read.
+type runData struct {
+	keys []string
+	ends []uint32 // strictly increasing, the last = rows
+	sums map[string][]int64
+}
+
+// runs returns the run index, or nil when the segment has none.
+func (s *segment) runs() (*runData, error) {
+	ri := &s.f.runs
+	if ri.runs == 0 {
+		return nil, nil
+	}
+	return s.runsOnce.get(func() (*runData, error) {
+		b, err := s.block("runs/ends", ri.ends)
+		if err != nil {
+			return nil, err
+		}
+		rd := &runData{keys: ri.keys, ends: viewU32(b), sums: make(map[string][]int64, len(ri.sums))}
+		prev := uint32(0)
+		for i, e := range rd.ends {
+			if e <= prev {
+				return nil, s.corrupt("runs/ends", "run %d ends at row %d, after %d", i, e, prev)
+			}
+			prev = e
+		}
+		if prev != s.rows() {
+			return nil, s.corrupt("runs/ends", "the runs end at row %d of %d", prev, s.rows())
+		}
+		for _, sm := range ri.sums {
+			b, err := s.block("runs/"+sm.name, sm.data)
+			if err != nil {
+				return nil, err
+			}
+			rd.sums[sm.name] = viewI64(b)
+		}
+		return rd, nil
+	})
 }
 
 // col returns the named column or nil.
@@ -577,6 +620,63 @@ func (s *segment) verify() error {
 			if _, err := c.bsi(); err != nil {
 				return err
 			}
+		}
+	}
+	return s.verifyRuns()
+}
+
+// verifyRuns checks the run index against the rows: each run's keys are
+// one value each and its totals are its rows' totals.
+func (s *segment) verifyRuns() error {
+	rd, err := s.runs()
+	if rd == nil || err != nil {
+		return err
+	}
+	var keys []*codeView
+	for _, k := range rd.keys {
+		c := s.col(k)
+		if c == nil {
+			return s.corrupt("runs", "key column %s is missing", k)
+		}
+		cv, err := c.codes()
+		if err != nil {
+			return err
+		}
+		keys = append(keys, cv)
+	}
+	start := uint32(0)
+	for r, end := range rd.ends {
+		for i, cv := range keys {
+			first := cv.at(start)
+			for row := start + 1; row < end; row++ {
+				if cv.at(row) != first {
+					return s.corrupt("runs/ends", "run %d (rows %d to %d) holds more than one %s", r, start, end, rd.keys[i])
+				}
+			}
+		}
+		start = end
+	}
+	for name, sums := range rd.sums {
+		c := s.col(name)
+		if c == nil {
+			return s.corrupt("runs/"+name, "no such column")
+		}
+		v, err := c.money()
+		if err != nil {
+			return err
+		}
+		start := uint32(0)
+		for r, end := range rd.ends {
+			var t int64
+			for _, x := range v[start:end] {
+				// Wrapping adds: the run's total fits an int64 (or
+				// it would have no index), so modulo 2^64 it is exact.
+				t += x
+			}
+			if t != sums[r] {
+				return s.corrupt("runs/"+name, "run %d totals %d, its rows %d", r, sums[r], t)
+			}
+			start = end
 		}
 	}
 	return nil

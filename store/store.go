@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/costgate/costgate"
@@ -54,6 +55,9 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 	hot  *hotBudget
+	// runIndexUses counts the segments a query summed from their run
+	// index (groupRunIndex); tests check a query took that path.
+	runIndexUses atomic.Uint64
 
 	mu       sync.Mutex // guards cur, closed, live, lock
 	cur      *version

@@ -75,7 +75,7 @@ func (w *segWriter) header(kind tableKind) {
 // finish writes the footer and trailer and flushes; the caller syncs and
 // closes the file.
 func (w *segWriter) finish(f *footer) (size uint64, footerCRC uint32, err error) {
-	body := f.encode()
+	body := f.encode(formatVersion)
 	ref := w.block(blockAlign, body)
 	var t [trailerSize]byte
 	binary.LittleEndian.PutUint64(t[0:], ref.off)
@@ -126,6 +126,12 @@ func writeSegment(path string, t *builtTable, noSync bool) (size uint64, footerC
 			m.bsiDir = w.bitmaps(c.planes)
 		}
 		ft.cols[i] = m
+	}
+	if r := t.runs; r != nil {
+		ft.runs = runIndex{keys: r.keys, runs: uint32(len(r.ends) / 4), ends: w.block(blockAlign, r.ends)}
+		for _, sm := range r.sums {
+			ft.runs.sums = append(ft.runs.sums, runSum{name: sm.name, data: w.block(blockAlign, sm.data)})
+		}
 	}
 	size, footerCRC, err = w.finish(&ft)
 	if err != nil {
