@@ -735,7 +735,7 @@ type agg struct {
 	sums   []costgate.Sum
 	index  map[string]int32 // more than two keys: packed ids -> slot
 	index2 map[uint64]int32 // two keys
-	keys   [][]uint32
+	keys   []uint32         // several keys: slot s's ids are keys[s*nk:(s+1)*nk]
 	buf    []byte
 }
 
@@ -758,21 +758,32 @@ var (
 )
 
 func getAgg(nk, nm int) *agg {
-	if nk <= 1 {
-		if a, ok := aggPool.Get().(*agg); ok {
-			a.nk, a.nm = nk, nm
-			a.counts = a.counts[:0]
-			a.sums = a.sums[:0]
-			return a
-		}
+	a, ok := aggPool.Get().(*agg)
+	if !ok {
+		return newAgg(nk, nm)
 	}
-	return newAgg(nk, nm)
+	a.nk, a.nm = nk, nm
+	a.counts = a.counts[:0]
+	a.sums = a.sums[:0]
+	a.keys = a.keys[:0]
+	// The maps keep their room when cleared: a query like the last one
+	// adds its groups without rehashing.
+	switch {
+	case nk == 2 && a.index2 == nil:
+		a.index2 = map[uint64]int32{}
+	case nk > 2 && a.index == nil:
+		a.index = map[string]int32{}
+	}
+	return a
 }
 
 func putAgg(a *agg) {
-	if a.nk <= 1 && cap(a.counts) <= 1<<24 {
-		aggPool.Put(a)
+	if cap(a.counts) > 1<<24 || len(a.index2) > 1<<20 || len(a.index) > 1<<20 {
+		return // a huge group-by: let it go rather than pin it
 	}
+	clear(a.index2)
+	clear(a.index)
+	aggPool.Put(a)
 }
 
 func (a *agg) slot(gids []uint32) int {
@@ -804,7 +815,7 @@ func (a *agg) slot(gids []uint32) int {
 		}
 		a.index[string(a.buf)] = int32(s)
 	}
-	a.keys = append(a.keys, slices.Clone(gids))
+	a.keys = append(a.keys, gids...)
 	a.counts = append(a.counts, 0)
 	a.sums = append(a.sums, make([]costgate.Sum, a.nm)...)
 	return s
@@ -867,7 +878,7 @@ func (p *plan) result(a *agg, gen uint64) *Result {
 		if a.nk == 1 {
 			return names[0][slot]
 		}
-		return names[k][a.keys[slot][k]]
+		return names[k][a.keys[slot*a.nk+k]]
 	}
 	less := p.comparer(a, key)
 	if topN {
