@@ -102,9 +102,10 @@ type builtTable struct {
 
 // builtRuns is a run index ready to be written (runIndex).
 type builtRuns struct {
-	keys []string
-	ends []byte // u32 per run
-	sums []struct {
+	keys  []string
+	codes [][]byte // per key: u32 per run
+	ends  []byte   // u32 per run
+	sums  []struct {
 		name string
 		data []byte // i64 per run
 	}
@@ -150,15 +151,15 @@ func build(spec *tableSpec) (*builtTable, error) {
 	}
 	perm := sortOrder(n, keys)
 	var ends []uint32
+	var runKeys []*dictCol
 	if len(spec.runKeys) > 0 {
-		var rk []*dictCol
 		for _, name := range spec.runKeys {
 			if d := byName[name]; d != nil {
-				rk = append(rk, d)
+				runKeys = append(runKeys, d)
 			}
 		}
-		if len(rk) == len(spec.runKeys) {
-			ends = runEnds(rk, perm)
+		if len(runKeys) == len(spec.runKeys) {
+			ends = runEnds(runKeys, perm)
 		}
 	}
 
@@ -207,6 +208,16 @@ func build(spec *tableSpec) (*builtTable, error) {
 		r := &builtRuns{keys: spec.runKeys, ends: make([]byte, 4*len(ends))}
 		for i, e := range ends {
 			binary.LittleEndian.PutUint32(r.ends[4*i:], e)
+		}
+		// Each run's key codes, so that queries read no row for them.
+		for _, d := range runKeys {
+			b := make([]byte, 4*len(ends))
+			start := uint32(0)
+			for i, e := range ends {
+				binary.LittleEndian.PutUint32(b[4*i:], d.codes[perm[start]])
+				start = e
+			}
+			r.codes = append(r.codes, b)
 		}
 		for _, c := range t.cols {
 			if c.runSums != nil {

@@ -500,16 +500,20 @@ func (p *plan) groupRunIndex(seg *segment, rs *rowSet, vals [][]int64, kcs []key
 	if seg.f.runs.runs == 0 || rs.pred != nil {
 		return false, nil
 	}
-	perRun := func(key string) bool {
-		for _, k := range seg.f.runs.keys {
-			if k == key || (k == colDay && key == colMonth) {
-				return true
+	// Per key: the index's codes of it (a run key), or nil when it is
+	// read from the run's first row (the month of the day key).
+	keyCodes := make([]int, len(kcs))
+	for i := range kcs {
+		keyCodes[i] = -1
+		if kcs[i].fixed {
+			continue
+		}
+		for k, name := range seg.f.runs.keys {
+			if name == p.keys[i] {
+				keyCodes[i] = k
 			}
 		}
-		return false
-	}
-	for i := range kcs {
-		if !kcs[i].fixed && !perRun(p.keys[i]) {
+		if keyCodes[i] < 0 && !(p.keys[i] == colMonth && slices.Contains(seg.f.runs.keys, colDay)) {
 			return false, nil
 		}
 	}
@@ -549,7 +553,11 @@ func (p *plan) groupRunIndex(seg *segment, rs *rowSet, vals [][]int64, kcs []key
 	for r := lo; r < hi; r++ {
 		var g uint64
 		for i := range kcs {
-			if !kcs[i].fixed {
+			switch {
+			case kcs[i].fixed:
+			case keyCodes[i] >= 0:
+				g += uint64(rd.codes[keyCodes[i]][r]) * strides[i]
+			default:
 				g += uint64(kcs[i].codes.at(start)) * strides[i]
 			}
 		}

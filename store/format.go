@@ -105,13 +105,15 @@ type total struct {
 // sorted by those columns, so each run is a range of rows whose keys are
 // one value each: a query that groups and filters by nothing finer reads
 // a run's totals instead of its rows. ends[i] (u32) is the row after run
-// i; sums are one int64 per run for each measure. A segment whose run
-// totals could overflow an int64 has no index (runs 0).
+// i; codes[k][i] (u32) is run i's dictionary code of keys[k], so that a
+// query reads no row at all; sums are one int64 per run for each
+// measure whose run totals all fit one (the others have none).
 type runIndex struct {
-	keys []string
-	runs uint32
-	ends blockRef
-	sums []runSum
+	keys  []string
+	runs  uint32
+	ends  blockRef
+	codes []blockRef // aligned with keys
+	sums  []runSum
 }
 
 type runSum struct {
@@ -172,8 +174,9 @@ func (f *footer) encode(version uint32) []byte {
 	if version >= 2 {
 		r := &f.runs
 		e.u32(uint32(len(r.keys)))
-		for _, k := range r.keys {
+		for i, k := range r.keys {
 			e.str(k)
+			e.ref(r.codes[i])
 		}
 		e.u32(r.runs)
 		e.ref(r.ends)
@@ -222,9 +225,10 @@ func decodeFooter(b []byte, dataEnd uint64, version uint32) (*footer, error) {
 	}
 	if version >= 2 {
 		r := &f.runs
-		nk := d.count(4)
+		nk := d.count(24)
 		for i := 0; i < nk && d.err == nil; i++ {
 			r.keys = append(r.keys, d.str())
+			r.codes = append(r.codes, d.ref())
 		}
 		r.runs = d.u32()
 		r.ends = d.ref()
@@ -296,9 +300,15 @@ func (r *runIndex) validate(f *footer, dataEnd uint64) error {
 	for i := range f.cols {
 		typeOf[f.cols[i].name] = f.cols[i].typ
 	}
-	for _, k := range r.keys {
+	for i, k := range r.keys {
 		if typeOf[k] != colDict {
 			return fmt.Errorf("key %q is not a dictionary column", k)
+		}
+		if err := checkRef(r.codes[i], dataEnd, blockAlign); err != nil {
+			return fmt.Errorf("codes of %s: %w", k, err)
+		}
+		if r.codes[i].len != 4*uint64(r.runs) {
+			return fmt.Errorf("codes of %s: %d bytes for %d runs", k, r.codes[i].len, r.runs)
 		}
 	}
 	if err := checkRef(r.ends, dataEnd, blockAlign); err != nil {

@@ -219,9 +219,10 @@ func (s *segment) block(name string, r blockRef) ([]byte, error) {
 
 // runData is a segment's run index, read.
 type runData struct {
-	keys []string
-	ends []uint32 // strictly increasing, the last = rows
-	sums map[string][]int64
+	keys  []string
+	ends  []uint32   // strictly increasing, the last = rows
+	codes [][]uint32 // per key, each a code of its column's dictionary
+	sums  map[string][]int64
 }
 
 // runs returns the run index, or nil when the segment has none.
@@ -245,6 +246,20 @@ func (s *segment) runs() (*runData, error) {
 		}
 		if prev != s.rows() {
 			return nil, s.corrupt("runs/ends", "the runs end at row %d of %d", prev, s.rows())
+		}
+		for k, key := range ri.keys {
+			b, err := s.block("runs/codes/"+key, ri.codes[k])
+			if err != nil {
+				return nil, err
+			}
+			codes := viewU32(b)
+			n := s.col(key).meta.dictLen // the footer checked it is a dictionary column
+			for i, c := range codes {
+				if c > n {
+					return nil, s.corrupt("runs/codes/"+key, "run %d has code %d of %d", i, c, n)
+				}
+			}
+			rd.codes = append(rd.codes, codes)
 		}
 		for _, sm := range ri.sums {
 			b, err := s.block("runs/"+sm.name, sm.data)
@@ -647,10 +662,10 @@ func (s *segment) verifyRuns() error {
 	start := uint32(0)
 	for r, end := range rd.ends {
 		for i, cv := range keys {
-			first := cv.at(start)
-			for row := start + 1; row < end; row++ {
-				if cv.at(row) != first {
-					return s.corrupt("runs/ends", "run %d (rows %d to %d) holds more than one %s", r, start, end, rd.keys[i])
+			want := rd.codes[i][r]
+			for row := start; row < end; row++ {
+				if cv.at(row) != want {
+					return s.corrupt("runs/codes/"+rd.keys[i], "run %d (rows %d to %d): row %d has %s code %d, the index %d", r, start, end, row, rd.keys[i], cv.at(row), want)
 				}
 			}
 		}

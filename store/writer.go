@@ -129,6 +129,9 @@ func writeSegment(path string, t *builtTable, noSync bool) (size uint64, footerC
 	}
 	if r := t.runs; r != nil {
 		ft.runs = runIndex{keys: r.keys, runs: uint32(len(r.ends) / 4), ends: w.block(blockAlign, r.ends)}
+		for _, c := range r.codes {
+			ft.runs.codes = append(ft.runs.codes, w.block(blockAlign, c))
+		}
 		for _, sm := range r.sums {
 			ft.runs.sums = append(ft.runs.sums, runSum{name: sm.name, data: w.block(blockAlign, sm.data)})
 		}
