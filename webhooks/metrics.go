@@ -10,6 +10,7 @@ type metrics struct {
 	decisions        *prometheus.CounterVec   // surface, outcome
 	evalSeconds      *prometheus.HistogramVec // surface
 	requests         *prometheus.CounterVec   // handler, code
+	requestSeconds   *prometheus.HistogramVec // handler
 	callbackFailures *prometheus.CounterVec   // reason
 	callbacks        prometheus.Counter
 	decisionLogErrs  prometheus.Counter
@@ -33,6 +34,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "costgate_http_requests_total", Help: "HTTP requests by handler and status code.",
 		}, []string{"handler", "code"}),
+		requestSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "costgate_http_request_duration_seconds",
+			Help:    "Time from a request's headers being read to its handler returning (body read, evaluation, response written), by handler.",
+			Buckets: []float64{.0005, .001, .002, .003, .005, .0075, .01, .015, .02, .03, .05, .075, .1, .15, .2, .3, .5, 1, 2.5, 5, 10},
+		}, []string{"handler"}),
 		callbackFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "costgate_runtask_callback_failures_total", Help: "Run task callbacks (PATCH to HCP Terraform) that failed, by reason; retries count once each.",
 		}, []string{"reason"}),
@@ -72,7 +78,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.callbackFailures.WithLabelValues("network")
 	m.reloads.WithLabelValues("ok")
 	m.reloads.WithLabelValues("rejected")
-	reg.MustRegister(m.decisions, m.evalSeconds, m.requests, m.callbackFailures, m.callbacks, m.decisionLogErrs,
+	reg.MustRegister(m.decisions, m.evalSeconds, m.requests, m.requestSeconds, m.callbackFailures, m.callbacks, m.decisionLogErrs,
 		m.panics, m.reloads, m.costQuerySeconds, m.runTasksInFlight, m.evalWaiting, m.evalRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

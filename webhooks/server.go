@@ -205,6 +205,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) wrap(name string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w}
+		start := time.Now()
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -221,6 +222,7 @@ func (s *Server) wrap(name string, h http.HandlerFunc) http.Handler {
 				code = http.StatusOK
 			}
 			s.metrics.requests.WithLabelValues(name, strconv.Itoa(code)).Inc()
+			s.metrics.requestSeconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
 		}()
 		r.Body = http.MaxBytesReader(sw, r.Body, s.maxBody)
 		h(sw, r)

@@ -143,6 +143,8 @@ func TestMetrics(t *testing.T) {
 		`costgate_evaluation_duration_seconds_bucket{surface="api",le=`,
 		`costgate_runtask_callback_failures_total`,
 		`costgate_http_requests_total{code="200",handler="check"} 1`,
+		`costgate_http_request_duration_seconds_count{handler="check"} 1`,
+		`costgate_http_request_duration_seconds_count{handler="admission"} 1`,
 		`costgate_cost_query_duration_seconds`,
 		`go_goroutines`,
 	} {

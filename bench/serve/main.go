@@ -4,7 +4,11 @@
 // endpoint. It starts both servers itself on 127.0.0.1, sends a fixed
 // number of requests from a fixed number of clients (stopping early at
 // -duration), and prints requests/s, p50/p99 latency, errors and
-// costgate's resident memory over the run.
+// costgate's resident memory over the run. For costgate it also prints
+// the server-side p50/p99 of the same requests, from the
+// costgate_http_request_duration_seconds histogram scraped from /metrics
+// before and after the run: what the clients wait beyond that is spent
+// in the load generator, the kernel and the run queues.
 //
 //	bench/serve/run.sh                 # builds the tools, then runs this
 //	go run ./serve -costgate BIN -opa BIN -plan plan.json -policy tags.rego -review review.json
@@ -27,6 +31,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -141,14 +146,15 @@ func run(c config) (int, error) {
 	// pass each keeps the run bounded; warm-up evens the JIT-free field.
 	for _, t := range []target{
 		{name: "opa run --server (POST /v1/data/main/deny)", url: opa.url + "/v1/data/main/deny", body: opaBody, n: c.requests},
-		{name: "costgate serve (POST /v1/check)", url: cg.url + "/v1/check", body: plan, n: c.requests, auth: true, sample: mem},
+		{name: "costgate serve (POST /v1/check)", url: cg.url + "/v1/check", body: plan, n: c.requests, auth: true, sample: mem,
+			metrics: cg.url + "/metrics", handler: "check"},
 	} {
 		warm := t
 		warm.n, warm.sample = min(500, t.n), nil
 		if _, err := load(client, warm, c.clients, c.duration); err != nil {
 			return 0, err
 		}
-		r, err := load(client, t, c.clients, c.duration)
+		r, err := timedLoad(client, t, c.clients, c.duration)
 		if err != nil {
 			return 0, err
 		}
@@ -159,13 +165,14 @@ func run(c config) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		t := target{name: "costgate serve (POST /v1/admission)", url: cg.url + "/v1/admission", body: review, n: c.admissionRequests, sample: mem}
+		t := target{name: "costgate serve (POST /v1/admission)", url: cg.url + "/v1/admission", body: review, n: c.admissionRequests, sample: mem,
+			metrics: cg.url + "/metrics", handler: "admission"}
 		warm := t
 		warm.n, warm.sample = min(500, t.n), nil
 		if _, err := load(client, warm, c.clients, c.duration); err != nil {
 			return 0, err
 		}
-		r, err := load(client, t, c.clients, c.duration)
+		r, err := timedLoad(client, t, c.clients, c.duration)
 		if err != nil {
 			return 0, err
 		}
@@ -309,6 +316,10 @@ type target struct {
 	n      int
 	auth   bool
 	sample *memSampler
+	// metrics and handler, when set, name costgate's /metrics and the
+	// handler label of its request-duration histogram: the run then also
+	// reports how long the server itself took.
+	metrics, handler string
 }
 
 type result struct {
@@ -318,6 +329,7 @@ type result struct {
 	firstErr  string
 	elapsed   time.Duration
 	latencies []time.Duration
+	server    *histogram // the server's own durations over the run; nil: none
 }
 
 func (r result) rps() float64 { return float64(r.sent) / r.elapsed.Seconds() }
@@ -328,6 +340,106 @@ func (r result) pct(p float64) time.Duration {
 	}
 	i := int(float64(len(r.latencies)-1) * p)
 	return r.latencies[i]
+}
+
+// timedLoad is load, with the server's own histogram read before and
+// after when t names one.
+func timedLoad(client *http.Client, t target, clients int, max time.Duration) (result, error) {
+	var before *histogram
+	if t.metrics != "" {
+		h, err := scrapeHistogram(client, t.metrics, t.handler)
+		if err != nil {
+			return result{}, err
+		}
+		before = h
+	}
+	r, err := load(client, t, clients, max)
+	if err != nil || before == nil {
+		return r, err
+	}
+	after, err := scrapeHistogram(client, t.metrics, t.handler)
+	if err != nil {
+		return r, err
+	}
+	r.server = after.minus(before)
+	return r, nil
+}
+
+// histogram is a Prometheus histogram's cumulative bucket counts.
+type histogram struct {
+	bounds []float64 // upper bounds, ascending, +Inf last
+	counts []float64 // cumulative
+}
+
+// scrapeHistogram reads costgate_http_request_duration_seconds for one
+// handler from a Prometheus text exposition.
+func scrapeHistogram(client *http.Client, url, handler string) (*histogram, error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return nil, fmt.Errorf("scrape %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("scrape %s: status %d, %v", url, resp.StatusCode, err)
+	}
+	prefix := `costgate_http_request_duration_seconds_bucket{handler="` + handler + `",le="`
+	h := &histogram{}
+	for _, line := range strings.Split(string(body), "\n") {
+		rest, ok := strings.CutPrefix(line, prefix)
+		if !ok {
+			continue
+		}
+		le, count, ok := strings.Cut(rest, `"} `)
+		if !ok {
+			return nil, fmt.Errorf("scrape %s: cannot read %q", url, line)
+		}
+		b, err1 := strconv.ParseFloat(le, 64)
+		n, err2 := strconv.ParseFloat(strings.TrimSpace(count), 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("scrape %s: cannot read %q", url, line)
+		}
+		h.bounds, h.counts = append(h.bounds, b), append(h.counts, n)
+	}
+	if len(h.bounds) == 0 {
+		return nil, fmt.Errorf("scrape %s: no costgate_http_request_duration_seconds for handler %q", url, handler)
+	}
+	return h, nil
+}
+
+func (h *histogram) minus(o *histogram) *histogram {
+	d := &histogram{bounds: h.bounds, counts: slices.Clone(h.counts)}
+	for i := range d.counts {
+		if i < len(o.counts) {
+			d.counts[i] -= o.counts[i]
+		}
+	}
+	return d
+}
+
+// quantile interpolates linearly within the bucket that holds it.
+func (h *histogram) quantile(q float64) time.Duration {
+	total := h.counts[len(h.counts)-1]
+	if total == 0 {
+		return 0
+	}
+	rank := q * total
+	lower, below := 0.0, 0.0
+	for i, c := range h.counts {
+		if c >= rank {
+			upper := h.bounds[i]
+			if math.IsInf(upper, 1) {
+				upper = lower // past the last bound: report it
+			}
+			f := 0.0
+			if c > below {
+				f = (rank - below) / (c - below)
+			}
+			return time.Duration((lower + (upper-lower)*f) * float64(time.Second))
+		}
+		lower, below = h.bounds[i], c
+	}
+	return time.Duration(lower * float64(time.Second))
 }
 
 // load sends t.n requests from clients goroutines, stopping at max.
@@ -430,11 +542,16 @@ func rssKiB(pid int) (int64, error) {
 func report(w io.Writer, c config, rs []result, mem *memSampler) int {
 	fmt.Fprintf(w, "## costgate serve vs opa run --server\n\n%d clients (load generator GOMAXPROCS %d of %d CPUs; servers at their default), plan %s, loopback, decision log %v\n\n",
 		c.clients, runtime.GOMAXPROCS(0), runtime.NumCPU(), filepath.Base(c.plan), map[bool]string{true: "on (SQLite)", false: "off"}[c.decisionLog])
-	fmt.Fprintln(w, "| server | requests | errors | req/s | p50 | p99 |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| server | requests | errors | req/s | p50 | p99 | server-side p50 | server-side p99 |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
-		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %s | %s |\n", r.name, r.sent, r.errors, r.rps(), r.pct(0.50).Round(10*time.Microsecond), r.pct(0.99).Round(10*time.Microsecond))
+		sp50, sp99 := "–", "–"
+		if r.server != nil {
+			sp50, sp99 = r.server.quantile(0.50).Round(10*time.Microsecond).String(), r.server.quantile(0.99).Round(10*time.Microsecond).String()
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %s | %s | %s | %s |\n", r.name, r.sent, r.errors, r.rps(), r.pct(0.50).Round(10*time.Microsecond), r.pct(0.99).Round(10*time.Microsecond), sp50, sp99)
 	}
+	fmt.Fprintln(w, "\np50/p99: measured by this load generator, request sent to response read. Server-side: costgate's own costgate_http_request_duration_seconds histogram over the same run (headers read to handler returned), interpolated within its buckets like Prometheus' histogram_quantile; the difference is time in the client, the kernel and the run queues of a shared machine.")
 	failed := false
 	check := func(ok bool, format string, args ...any) {
 		mark := "met"
