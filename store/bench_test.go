@@ -244,13 +244,45 @@ func TestBenchQueriesMatchModel(t *testing.T) {
 	}
 }
 
+// internStrings makes equal strings of rows share their bytes, as a
+// parser's rows (the collector's decoders intern) and the peer
+// benchmark's do; the generator formats most strings afresh per row.
+func internStrings(rows []costgate.LineItem) []costgate.LineItem {
+	seen := map[string]string{}
+	intern := func(v string) string {
+		if s, ok := seen[v]; ok {
+			return s
+		}
+		seen[v] = v
+		return v
+	}
+	tags := map[string]map[string]string{}
+	for i := range rows {
+		li := &rows[i]
+		for _, f := range lineItemStrings {
+			if v := f.get(li); v != "" {
+				f.set(li, intern(v))
+			}
+		}
+		if li.Tags != nil {
+			k := fmt.Sprint(li.Tags)
+			if t, ok := tags[k]; ok {
+				li.Tags = t
+			} else {
+				tags[k] = li.Tags
+			}
+		}
+	}
+	return rows
+}
+
 // BenchmarkBuildPartition builds one partition's segment (no fsync), to
 // see the build's own cost per row.
 func BenchmarkBuildPartition(b *testing.B) {
 	cfg := benchConfig()
 	cfg.RowsPer = 166_666
 	p := cfg.partitions()[0]
-	rows := cfg.generate(p, 0)
+	rows := internStrings(cfg.generate(p, 0))
 	dir := b.TempDir()
 	s, err := Open(dir, Options{NoSync: true})
 	if err != nil {
