@@ -36,15 +36,22 @@ func (e *shapeError) Error() string { return e.msg }
 // touch the size again; on a 10,000-resource plan either is megabytes of
 // fresh memory for nothing. The caller walks the chunks in order.
 func (d *jsonDecoder) changeList() ([][]changeLite, error) {
+	// Chunks of up to 512 changes: a 10,000-resource plan is never
+	// copied whole to grow. The first chunk starts small and doubles, so
+	// a plan of a few dozen resources does not allocate 512 (150 KB).
 	const chunk = 512
 	var (
 		full [][]changeLite
-		cur  = make([]changeLite, 0, chunk)
+		cur  = make([]changeLite, 0, 16)
 	)
 	err := d.elements("resource_changes", func(i int) error {
-		if len(cur) == chunk {
-			full = append(full, cur)
-			cur = make([]changeLite, 0, chunk)
+		if len(cur) == cap(cur) {
+			if cap(cur) < chunk {
+				cur = append(make([]changeLite, 0, min(2*cap(cur), chunk)), cur...)
+			} else {
+				full = append(full, cur)
+				cur = make([]changeLite, 0, chunk)
+			}
 		}
 		c, err := d.change()
 		cur = append(cur, c)
