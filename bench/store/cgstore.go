@@ -85,7 +85,6 @@ type ingestStats struct {
 	wall, cpu     time.Duration // the engine's own work (Replace, or append+flush)
 	prepWall      time.Duration // building its input (LineItems), not in wall/cpu
 	peakRSS       int64         // VmHWM during the phase (reset before it), bytes
-	note          string
 	diskBytes     int64
 	openTime      time.Duration
 	firstQueryAll time.Duration

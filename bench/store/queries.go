@@ -41,7 +41,6 @@ type QuerySpec struct {
 }
 
 var (
-	octStart  = time.Date(2026, time.October, 1, 0, 0, 0, 0, time.UTC)
 	weekStart = time.Date(2026, time.October, 5, 0, 0, 0, 0, time.UTC)
 	weekEnd   = time.Date(2026, time.October, 12, 0, 0, 0, 0, time.UTC)
 )

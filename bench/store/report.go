@@ -152,9 +152,9 @@ func (r *report) print(w io.Writer) {
 	p("| query | costgate | DuckDB int | DuckDB FOCUS | plain scan | zone-map scan | int/cg | FOCUS/cg | zone/cg | plain/cg |\n")
 	p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	type verdict struct {
-		q                             *QuerySpec
-		cg, di, zone                  time.Duration
-		threeX, zoneOK, absOK, absSet bool
+		q                     *QuerySpec
+		cg, di, zone          time.Duration
+		threeX, zoneOK, absOK bool
 	}
 	var vs []verdict
 	for _, q := range r.queries {
