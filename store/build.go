@@ -257,7 +257,11 @@ func runEnds(keys []*dictCol, perm []uint32) []uint32 {
 			return nil
 		}
 	}
-	return append(ends, uint32(n))
+	ends = append(ends, uint32(n))
+	if len(ends)*maxRunShare > n {
+		return nil
+	}
+	return ends
 }
 
 // runSums returns the total of sorted (values in row order) per run, as

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -219,5 +220,32 @@ func TestVerifyRuns(t *testing.T) {
 	err = seg.verify()
 	if err == nil || !strings.Contains(err.Error(), "runs/"+ri.sums[0].name) {
 		t.Fatalf("verify of a wrong run total: %v", err)
+	}
+}
+
+// TestRunEnds: an index is kept only with at most a run per maxRunShare
+// rows, however few the rows.
+func TestRunEnds(t *testing.T) {
+	ident := func(n int) []uint32 {
+		p := make([]uint32, n)
+		for i := range p {
+			p[i] = uint32(i)
+		}
+		return p
+	}
+	key := func(codes ...uint32) []*dictCol { return []*dictCol{{name: "k", codes: codes}} }
+	for _, c := range []struct {
+		codes []uint32
+		want  []uint32
+	}{
+		{[]uint32{1}, nil},
+		{[]uint32{1, 1, 1, 1, 1, 1, 1, 1}, []uint32{8}},
+		{[]uint32{1, 1, 1, 1, 2, 2, 2, 2}, nil},
+		{[]uint32{1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2}, []uint32{8, 16}},
+		{nil, nil},
+	} {
+		if got := runEnds(key(c.codes...), ident(len(c.codes))); !slices.Equal(got, c.want) {
+			t.Errorf("runEnds(%v) = %v, want %v", c.codes, got, c.want)
+		}
 	}
 }

@@ -496,6 +496,10 @@ type PartitionInfo struct {
 	// MinCharge and MaxCharge bound ChargePeriodStart (zero if unknown).
 	MinCharge time.Time `json:"min_charge"`
 	MaxCharge time.Time `json:"max_charge"`
+	// Runs is the number of runs in the segment's run index (day x
+	// account x service totals); 0: the segment has none (inventory, a
+	// format 1 segment, or too many runs for one to pay).
+	Runs uint32 `json:"runs"`
 	// Err is set when the segment failed its checks.
 	Err string `json:"error,omitempty"`
 }
@@ -521,6 +525,8 @@ func (s *Store) Partitions() []PartitionInfo {
 		}
 		if h.err != nil {
 			pi.Err = h.err.Error()
+		} else if h.seg != nil {
+			pi.Runs = h.seg.f.runs.runs
 		}
 		out = append(out, pi)
 	}

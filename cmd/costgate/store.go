@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -70,9 +71,11 @@ func newStoreInfoCmd(a *app) *cobra.Command {
 		Use:   "info",
 		Short: "Show the store's generation, partitions, rows and size",
 		Long: `info lists the live partitions of the cost store (source, billing
-account, billing period) with their rows, size on disk and segment file,
-and the store's generation. --verify also checks every block of every
-segment against its checksum; damage exits 2.
+account, billing period) with their rows, the runs of their run index
+(per day, account and service totals that queries add up instead of rows;
+- when a segment has none), size on disk and segment file, and the
+store's generation. --verify also checks every block of every segment
+against its checksum, and each run index against its rows; damage exits 2.
 
 The store is --store DIR, else the config file's store: key, else ./.costgate.`,
 		Example: `  costgate store info
@@ -92,7 +95,7 @@ The store is --store DIR, else the config file's store: key, else ./.costgate.`,
 	f := cmd.Flags()
 	f.StringVar(&p.store, "store", "", "cost store directory (default: config store:, else ./.costgate)")
 	f.StringVarP(&p.format, "format", "f", "table", "output format: table, json")
-	f.BoolVar(&p.verify, "verify", false, "check every block's checksum")
+	f.BoolVar(&p.verify, "verify", false, "check every block's checksum and each run index against its rows")
 	return cmd
 }
 
@@ -136,7 +139,7 @@ func runStoreInfo(ctx context.Context, a *app, p *storeInfoParams, stdout io.Wri
 		if len(info.Partitions) > 0 {
 			fmt.Fprintln(stdout)
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TABLE\tSOURCE\tACCOUNT\tPERIOD\tROWS\tSIZE\tCHARGES\tFILE\tEXPORT\tSTATUS")
+			fmt.Fprintln(tw, "TABLE\tSOURCE\tACCOUNT\tPERIOD\tROWS\tRUNS\tSIZE\tCHARGES\tFILE\tEXPORT\tSTATUS")
 			for _, pi := range info.Partitions {
 				period, charges := "", ""
 				if !pi.Partition.BillingPeriod.IsZero() {
@@ -149,14 +152,18 @@ func runStoreInfo(ctx context.Context, a *app, p *storeInfoParams, stdout io.Wri
 				if pi.Err != "" {
 					status = "DAMAGED: " + pi.Err
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", pi.Table, pi.Partition.Source,
-					dash(pi.Partition.BillingAccountID), dash(period), pi.Rows, byteSize(pi.Bytes), dash(charges), pi.File, dash(pi.ExportID), status)
+				runs := "-"
+				if pi.Runs > 0 {
+					runs = strconv.FormatUint(uint64(pi.Runs), 10)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", pi.Table, pi.Partition.Source,
+					dash(pi.Partition.BillingAccountID), dash(period), pi.Rows, runs, byteSize(pi.Bytes), dash(charges), pi.File, dash(pi.ExportID), status)
 			}
 			tw.Flush()
 		}
 		if p.verify {
 			if verifyErr == nil {
-				fmt.Fprintln(stdout, "\nverify: every block matches its checksum")
+				fmt.Fprintln(stdout, "\nverify: every block matches its checksum, every run index its rows")
 			} else {
 				fmt.Fprintf(stdout, "\nverify: DAMAGE FOUND\n  %s\n", strings.ReplaceAll(verifyErr.Error(), "\n", "\n  "))
 			}
