@@ -239,6 +239,36 @@ type LineItemSource interface {
 	MapKeys() (tags, extensions []string)
 }
 
+// CodedLineItemSource is a LineItemSource that can also hand its rows
+// over with their string fields coded: as ids into string tables that
+// many rows share (a parser's interned values). A reader then looks each
+// distinct value of a table up once, not once a row, and copies no
+// strings; the store reads a collector's decoded rows this way.
+type CodedLineItemSource interface {
+	LineItemSource
+	// CodedLineItem is LineItem with the string fields of StringFields
+	// left empty in *li and given as ids instead: ids[k] (len(ids) ==
+	// len(StringFields)) is the id in table of field StringFields[k], 0
+	// for an empty one (table[0] is ""). Rows may name different tables,
+	// and a table may be a longer prefix of another's array; its strings
+	// never change. Like LineItem, it is called from several goroutines.
+	CodedLineItem(i int, li *LineItem, ids []uint32) (table []string)
+}
+
+// StringFields names LineItem's string fields (FOCUS column names), in
+// the order of CodedLineItemSource's ids.
+var StringFields = [...]string{
+	"BillingAccountId", "BillingAccountName", "BillingAccountType", "SubAccountId", "SubAccountName", "SubAccountType",
+	"ProviderName", "PublisherName", "InvoiceIssuerName", "InvoiceId",
+	"ServiceName", "ServiceCategory", "ServiceSubcategory", "RegionId", "RegionName", "AvailabilityZone",
+	"ResourceId", "ResourceName", "ResourceType", "SkuId", "SkuPriceId", "SkuMeter",
+	"ChargeCategory", "ChargeClass", "ChargeFrequency", "ChargeDescription",
+	"PricingCategory", "PricingUnit", "ConsumedUnit",
+	"CommitmentDiscountId", "CommitmentDiscountName", "CommitmentDiscountCategory", "CommitmentDiscountType",
+	"CommitmentDiscountStatus", "CommitmentDiscountUnit", "CapacityReservationId", "CapacityReservationStatus",
+	"BillingCurrency",
+}
+
 // LineItemSlice is a LineItemSource over line items in memory.
 type LineItemSlice []LineItem
 

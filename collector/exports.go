@@ -136,6 +136,15 @@ type RowBatch interface {
 	MapKeys() (tags, extensions []string)
 }
 
+// CodedRowBatch is a RowBatch that can also give its rows with their
+// strings coded (costgate.CodedLineItemSource): compact FOCUS batches,
+// whose strings are ids into their decoder's table. A partition of such
+// batches only is handed to the store as a coded source.
+type CodedRowBatch interface {
+	RowBatch
+	CodedLineItem(i int, li *costgate.LineItem, ids []uint32) (table []string)
+}
+
 // rowBatchSource is the rows of several RowBatches as one
 // costgate.LineItemSource.
 type rowBatchSource struct {
@@ -168,9 +177,33 @@ func rowBatches(buckets []*bucket) (*rowBatchSource, bool) {
 
 func (s *rowBatchSource) Len() int { return s.n }
 
+// batch returns the index of the batch that holds row i.
+func (s *rowBatchSource) batch(i int) int {
+	return sort.Search(len(s.starts), func(k int) bool { return s.starts[k] > i }) - 1
+}
+
 func (s *rowBatchSource) LineItem(i int, li *costgate.LineItem) {
-	k := sort.Search(len(s.starts), func(k int) bool { return s.starts[k] > i }) - 1
+	k := s.batch(i)
 	s.batches[k].LineItem(i-s.starts[k], li)
+}
+
+// source is s as the store should read it: coded when every batch can
+// give its rows coded.
+func (s *rowBatchSource) source() costgate.LineItemSource {
+	for _, b := range s.batches {
+		if _, ok := b.(CodedRowBatch); !ok {
+			return s
+		}
+	}
+	return codedRowBatchSource{s}
+}
+
+// codedRowBatchSource is a rowBatchSource of CodedRowBatches.
+type codedRowBatchSource struct{ *rowBatchSource }
+
+func (s codedRowBatchSource) CodedLineItem(i int, li *costgate.LineItem, ids []uint32) []string {
+	k := s.batch(i)
+	return s.batches[k].(CodedRowBatch).CodedLineItem(i-s.starts[k], li, ids)
 }
 
 func (s *rowBatchSource) MapKeys() (tags, extensions []string) {
@@ -468,7 +501,7 @@ func LoadExports(ctx context.Context, sink Sink, schema string, exports []Export
 				if src, ok := rowBatches(j.buckets); ok && j.n > 0 && !single {
 					// The store reads the batches where they are: no
 					// copy of the partition's rows into one slice.
-					_ = sink.ReplaceSource(ctx, j.pk.partition(), src, EncodeExportID(j.refs), j.hash)
+					_ = sink.ReplaceSource(ctx, j.pk.partition(), src.source(), EncodeExportID(j.refs), j.hash)
 					for _, rb := range src.batches {
 						if lb, ok := rb.(lineBatch); ok {
 							pool.put(lb)

@@ -43,6 +43,11 @@ type rowBuf struct {
 	ints    []int64
 	money   []int64
 	li      *costgate.LineItem // a row source's scratch line item
+	// table and ids: when extract sets table, the first len(ids) string
+	// columns came coded, ids[j] being column j's value's index in table
+	// (0: null), instead of in strs.
+	table []string
+	ids   []uint32
 }
 
 // derivedSpec is a dictionary column computed from an int column: the
@@ -335,6 +340,34 @@ func (d *chunkDict) code(v string) uint32 {
 	return c
 }
 
+// tableRemaps maps the ids of a coded source's string tables to one
+// chunk's dictionary codes: per table (by its array), per id, the
+// column+1 it was last coded for and the code. An id is looked up in the
+// chunk's dictionary once per column it shows up in, not once a row.
+type tableRemaps struct {
+	last *string
+	rm   []uint64
+	all  map[*string][]uint64
+}
+
+// of returns the remap of table, grown to its length.
+func (t *tableRemaps) of(table []string) []uint64 {
+	p := unsafe.SliceData(table)
+	if p != t.last {
+		if t.all == nil {
+			t.all = map[*string][]uint64{}
+		}
+		if t.last != nil {
+			t.all[t.last] = t.rm
+		}
+		t.last, t.rm = p, t.all[p]
+	}
+	if len(t.rm) < len(table) {
+		t.rm = append(t.rm, make([]uint64, len(table)-len(t.rm))...)
+	}
+	return t.rm
+}
+
 // extractColumns reads every row once and returns the int and money
 // columns and the dictionary-coded string columns (dictionaries sorted).
 func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts []dictCol) {
@@ -369,11 +402,30 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 			ints:    make([]int64, len(spec.ints)),
 			money:   make([]int64, len(spec.money)),
 		}
+		var remaps tableRemaps
 		for i := bounds[c]; i < bounds[c+1]; i++ {
 			clear(r.present)
+			r.table = nil
 			spec.extract(i, &r)
-			for j, ok := range r.present {
-				if ok {
+			first := 0
+			if r.table != nil {
+				rm := remaps.of(r.table)
+				for j, id := range r.ids {
+					if id == 0 || int(id) >= len(r.table) {
+						continue // null (an id out of range is reported by extract)
+					}
+					if e := rm[id]; uint32(e>>32) == uint32(j+1) {
+						codes[j][i] = uint32(e)
+						continue
+					}
+					code := ds[j].code(r.table[id])
+					rm[id] = uint64(j+1)<<32 | uint64(code)
+					codes[j][i] = code
+				}
+				first = len(r.ids)
+			}
+			for j := first; j < len(r.present); j++ {
+				if r.present[j] {
 					codes[j][i] = ds[j].code(r.strs[j])
 				}
 			}

@@ -330,12 +330,18 @@ func TestQueriesAgainstModel(t *testing.T) {
 					rows := cfg.generate(p, version)
 					rows = rows[:rng.IntN(len(rows)+1)]
 					mutate(rng, rows)
-					// Half the partitions are written through a row
-					// source: every query shape reads both kinds.
+					// Partitions are written from a slice, through a row
+					// source, or through a coded row source: every query
+					// shape reads all three kinds.
 					replace := s.Replace
-					if version%2 == 1 {
+					switch version % 3 {
+					case 1:
 						replace = func(ctx context.Context, p costgate.Partition, rows []costgate.LineItem, id, hash string) (bool, error) {
 							return s.ReplaceSource(ctx, p, opaqueSource{rows}, id, hash)
+						}
+					case 2:
+						replace = func(ctx context.Context, p costgate.Partition, rows []costgate.LineItem, id, hash string) (bool, error) {
+							return s.ReplaceSource(ctx, p, newCodedSource(rows), id, hash)
 						}
 					}
 					if _, err := replace(ctx, p, rows, fmt.Sprint(version), fmt.Sprint(version)); err != nil {
@@ -367,4 +373,71 @@ func (o opaqueSource) Len() int                              { return len(o.rows
 func (o opaqueSource) LineItem(i int, li *costgate.LineItem) { *li = o.rows[i] }
 func (o opaqueSource) MapKeys() (tags, exts []string) {
 	return costgate.LineItemSlice(o.rows).MapKeys()
+}
+
+// codedSource is a CodedLineItemSource over rows: their strings are ids
+// into two tables, rows alternating between them, and the second is a
+// longer view of the first's array for half its rows, as a decoder's
+// growing table would be.
+type codedSource struct {
+	rows   []costgate.LineItem
+	ids    [][]uint32
+	tables [][]string // per row
+}
+
+func newCodedSource(rows []costgate.LineItem) *codedSource {
+	c := &codedSource{rows: rows}
+	a, b := []string{""}, []string{""}
+	aIDs, bIDs := map[string]uint32{}, map[string]uint32{}
+	id := func(table *[]string, ids map[string]uint32, v string) uint32 {
+		if v == "" {
+			return 0
+		}
+		if x, ok := ids[v]; ok {
+			return x
+		}
+		ids[v] = uint32(len(*table))
+		*table = append(*table, v)
+		return ids[v]
+	}
+	lens := make([]int, len(rows))
+	for i := range rows {
+		table, ids := &a, aIDs
+		if i%2 == 1 {
+			table, ids = &b, bIDs
+		}
+		row := make([]uint32, len(costgate.StringFields))
+		for k, f := range lineItemStrings {
+			row[k] = id(table, ids, f.get(&rows[i]))
+		}
+		c.ids = append(c.ids, row)
+		lens[i] = len(*table)
+	}
+	for i := range rows {
+		t := a
+		if i%2 == 1 {
+			t = b
+		}
+		// Odd rows see b only as long as it was when they were cut.
+		c.tables = append(c.tables, t[:max(lens[i], 1):max(lens[i], 1)])
+		if i%2 == 0 {
+			c.tables[i] = a
+		}
+	}
+	return c
+}
+
+func (c *codedSource) Len() int                              { return len(c.rows) }
+func (c *codedSource) LineItem(i int, li *costgate.LineItem) { *li = c.rows[i] }
+func (c *codedSource) MapKeys() (tags, exts []string) {
+	return costgate.LineItemSlice(c.rows).MapKeys()
+}
+
+func (c *codedSource) CodedLineItem(i int, li *costgate.LineItem, ids []uint32) []string {
+	*li = c.rows[i]
+	for _, f := range lineItemStrings {
+		f.set(li, "")
+	}
+	copy(ids, c.ids[i])
+	return c.tables[i]
 }

@@ -97,6 +97,13 @@ var lineItemStrings = []strField{
 	sf("BillingCurrency", true, func(l *costgate.LineItem) *string { return &l.BillingCurrency }),
 }
 
+// emptyTable stands for a coded row's table when the source gives none.
+var emptyTable = []string{""}
+
+// acctField is BillingAccountId's index in lineItemStrings (and in
+// costgate.StringFields, which lists the same fields in the same order).
+var acctField = slices.IndexFunc(lineItemStrings, func(f strField) bool { return f.name == "BillingAccountId" })
+
 // lineItemStringValues writes li's string columns in lineItemStrings
 // order: direct field reads, without two indirect calls per column (a
 // test keeps the order in step with lineItemStrings).
@@ -363,7 +370,7 @@ func lineItemSourceSpec(p costgate.Partition, src costgate.LineItemSource) *tabl
 		return slices.Compact(keys)
 	}
 	var bad firstRowError
-	spec := lineItemSpecOf(src.Len(), sortKeys(tags), sortKeys(exts), &bad, func(i int, r *rowBuf) *costgate.LineItem {
+	row := func(i int, r *rowBuf) *costgate.LineItem {
 		if r.li == nil {
 			r.li = new(costgate.LineItem)
 		}
@@ -372,7 +379,34 @@ func lineItemSourceSpec(p costgate.Partition, src costgate.LineItemSource) *tabl
 			bad.add(i, err)
 		}
 		return r.li
-	})
+	}
+	if coded, ok := src.(costgate.CodedLineItemSource); ok {
+		// The string fields come as ids into the source's tables: each
+		// distinct value of a table is coded once (extractColumns).
+		row = func(i int, r *rowBuf) *costgate.LineItem {
+			if r.li == nil {
+				r.li = new(costgate.LineItem)
+				r.ids = make([]uint32, len(costgate.StringFields))
+			}
+			r.table = coded.CodedLineItem(i, r.li, r.ids)
+			if len(r.table) == 0 {
+				r.table = emptyTable
+			}
+			for _, id := range r.ids {
+				if int(id) >= len(r.table) {
+					bad.add(i, fmt.Errorf("row %d: string id %d outside its table of %d", i, id, len(r.table)))
+					clear(r.ids)
+					break
+				}
+			}
+			r.li.BillingAccountID = r.table[r.ids[acctField]] // for the check
+			if err := checkLineItem(p, i, r.li); err != nil {
+				bad.add(i, err)
+			}
+			return r.li
+		}
+	}
+	spec := lineItemSpecOf(src.Len(), sortKeys(tags), sortKeys(exts), &bad, row)
 	spec.check = bad.get
 	return spec
 }
@@ -419,10 +453,12 @@ func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, row fu
 	}
 	spec.extract = func(i int, r *rowBuf) {
 		li := row(i, r)
-		lineItemStringValues(li, r.strs[:fixed])
-		for j, v := range r.strs[:fixed] {
-			r.present[j] = v != ""
-		}
+		if r.table == nil {
+			lineItemStringValues(li, r.strs[:fixed])
+			for j, v := range r.strs[:fixed] {
+				r.present[j] = v != ""
+			}
+		} // else the fixed columns came coded, in r.ids (extractColumns)
 		if len(li.Tags) > 0 {
 			found := 0
 			if len(tagKeys) <= 8 {

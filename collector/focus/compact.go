@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -28,6 +29,7 @@ var (
 	moneySlots []*column
 	qtySlots   []*column
 	slotOf     = map[*column]int{}
+	strField   []int // strSlots[s]'s index in costgate.StringFields
 	acctSlot   int
 	bpsSlot    int // BillingPeriodStart
 	cpsSlot    int // ChargePeriodStart
@@ -52,6 +54,13 @@ func init() {
 			slotOf[c] = len(qtySlots)
 			qtySlots = append(qtySlots, c)
 		}
+	}
+	for _, c := range strSlots {
+		f := slices.Index(costgate.StringFields[:], c.name)
+		if f < 0 {
+			panic("focus: string column " + c.name + " is not in costgate.StringFields")
+		}
+		strField = append(strField, f)
 	}
 	acctSlot = slotOf[lookup("BillingAccountId")]
 	bpsSlot = slotOf[lookup("BillingPeriodStart")]
@@ -332,6 +341,28 @@ func (b *compactBatch) LineItem(i int, li *costgate.LineItem) {
 			*c.str(li) = b.strs[id]
 		}
 	}
+	b.setNonStrings(r, li)
+}
+
+// CodedLineItem is LineItem with the string fields given as ids into
+// the batch's string table (collector.CodedRowBatch): the store codes
+// each distinct value once instead of once a row.
+func (b *compactBatch) CodedLineItem(i int, li *costgate.LineItem, ids []uint32) []string {
+	b.load()
+	r := &b.rows[i]
+	*li = costgate.LineItem{}
+	clear(ids)
+	for s, f := range strField {
+		if id := r.str[s]; id != 0 {
+			ids[f] = id
+		}
+	}
+	b.setNonStrings(r, li)
+	return b.strs
+}
+
+// setNonStrings sets li's times, amounts, quantities and maps from r.
+func (b *compactBatch) setNonStrings(r *compactRow, li *costgate.LineItem) {
 	for s, c := range timeSlots {
 		if v := r.times[s]; v != nullTime {
 			*c.tm(li) = time.Unix(0, v).UTC()

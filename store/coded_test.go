@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/costgate/costgate"
+)
+
+// TestStringFieldsOrder: a coded row's ids are read as the store's
+// string columns in order, so the two lists must be the same.
+func TestStringFieldsOrder(t *testing.T) {
+	if len(costgate.StringFields) != len(lineItemStrings) {
+		t.Fatalf("%d StringFields, %d store string columns", len(costgate.StringFields), len(lineItemStrings))
+	}
+	for k, f := range lineItemStrings {
+		if costgate.StringFields[k] != f.name {
+			t.Errorf("StringFields[%d] is %s, the store's column %d is %s", k, costgate.StringFields[k], k, f.name)
+		}
+	}
+}
+
+// TestCodedSourceSameRows: a partition written through a coded source
+// reads back as the rows, and answers queries as the same rows written
+// from a slice do.
+func TestCodedSourceSameRows(t *testing.T) {
+	ctx := context.Background()
+	cfg := smallConfig(7)
+	parts := cfg.partitions()
+	rows := cfg.generate(parts[0], 0)
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	if _, err := s.ReplaceSource(ctx, parts[0], newCodedSource(rows), "1", "1"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LineItems(ctx, parts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffRows(got, rows); d != "" {
+		t.Fatal(d)
+	}
+	plain := openTest(t, t.TempDir())
+	defer plain.Close()
+	if _, err := plain.Replace(ctx, parts[0], rows, "1", "1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, by := range []string{"ResourceId", "ServiceName", "tag:team", "SkuPriceId", "ChargeDescription"} {
+		q := Query{GroupBy: []string{by}, Measures: []Measure{EffectiveCost, Count}}
+		a, err := s.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := plain.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Rows) < 2 {
+			t.Fatalf("by %s: %d groups; the comparison proves little", by, len(a.Rows))
+		}
+		if d := sameResult(a, b); d != "" {
+			t.Errorf("by %s: coded and slice partitions differ: %s", by, d)
+		}
+	}
+}
+
+// badCodes gives every row an id past the end of its table.
+type badCodes struct{ *codedSource }
+
+func (b badCodes) CodedLineItem(i int, li *costgate.LineItem, ids []uint32) []string {
+	table := b.codedSource.CodedLineItem(i, li, ids)
+	if i == 3 {
+		ids[16] = uint32(len(table)) + 5
+	}
+	return table
+}
+
+// TestCodedSourceBadID: an id outside its table fails the replace with
+// the row named, and the partition keeps what it had.
+func TestCodedSourceBadID(t *testing.T) {
+	ctx := context.Background()
+	cfg := smallConfig(8)
+	p := cfg.partitions()[0]
+	rows := cfg.generate(p, 0)
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	if _, err := s.Replace(ctx, p, rows[:10], "old", "old"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.ReplaceSource(ctx, p, badCodes{newCodedSource(rows)}, "new", "new")
+	if err == nil || !strings.Contains(err.Error(), "row 3") || !strings.Contains(err.Error(), "outside its table") {
+		t.Fatalf("replace with a bad id: %v", err)
+	}
+	got, err := s.LineItems(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffRows(got, rows[:10]); d != "" {
+		t.Fatalf("the partition changed: %s", d)
+	}
+}
