@@ -100,6 +100,7 @@ type report struct {
 	start      time.Time
 	genTime    time.Duration
 	cg         ingestStats
+	cgCoded    ingestStats // the same rows as a coded source (ReplaceSource)
 	duckInt    ingestStats
 	duckFocus  ingestStats
 	mem        []memRow
@@ -168,6 +169,27 @@ func run(ctx context.Context, c config) (bool, error) {
 		return false, fmt.Errorf("costgate ingest: %w", err)
 	}
 	st.peakRSS = readMem().HWM
+	// The same rows once more, coded, into a store of their own: the
+	// form a parser's interned rows reach the store in, and the
+	// information DuckDB's integer table gets (dictionary codes).
+	progress("costgate: ingest again from coded rows (ReplaceSource)")
+	codedDir := dir + "-coded"
+	resetPeak()
+	r.cgCoded, err = ingestCostgateCoded(ctx, codedDir, d, opts)
+	if err != nil {
+		os.RemoveAll(codedDir)
+		return false, fmt.Errorf("costgate coded ingest: %w", err)
+	}
+	r.cgCoded.peakRSS = readMem().HWM
+	if cs, err := store.Open(codedDir, store.Options{Parallelism: c.threads}); err != nil {
+		r.problems = append(r.problems, "reopen the coded store: "+err.Error())
+	} else {
+		if err := checkTotals(ctx, cs, d); err != nil {
+			r.problems = append(r.problems, "MISMATCH costgate coded ingest partition totals vs generator: "+err.Error())
+		}
+		cs.Close()
+	}
+	os.RemoveAll(codedDir)
 	t1 := time.Now()
 	s, err := store.Open(dir, store.Options{Parallelism: c.threads, NoSync: !c.sync})
 	if err != nil {

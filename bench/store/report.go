@@ -233,12 +233,14 @@ func (r *report) print(w io.Writer) {
 		}
 		p("| %s | %.0f | %.2f | %.2f | %.0f | %s |\n", name, rate(st), st.wall.Seconds(), st.cpu.Seconds(), cpuRate, peak)
 	}
-	row("costgate Replace (60 partitions)", r.cg)
+	row("costgate Replace, line items (60 partitions)", r.cg)
+	row("costgate ReplaceSource, coded rows (60 partitions)", r.cgCoded)
 	row("DuckDB appender, li_int", r.duckInt)
 	row("DuckDB appender, li_focus", r.duckFocus)
-	p("\ncostgate ingest rate / DuckDB appender rate (wall): %.2f× vs li_int, %.2f× vs li_focus; DuckDB CPU s / costgate CPU s: %.2f× vs li_int, %.2f× vs li_focus\n",
-		rate(r.cg)/rate(r.duckInt), rate(r.cg)/rate(r.duckFocus),
-		r.duckInt.cpu.Seconds()/r.cg.cpu.Seconds(), r.duckFocus.cpu.Seconds()/r.cg.cpu.Seconds())
+	p("\ncostgate ingest rate / DuckDB appender rate (wall): from line items %.2f× vs li_int, %.2f× vs li_focus; from coded rows %.2f× vs li_int; DuckDB CPU s / costgate CPU s: %.2f× (line items), %.2f× (coded) vs li_int\n",
+		rate(r.cg)/rate(r.duckInt), rate(r.cg)/rate(r.duckFocus), rate(r.cgCoded)/rate(r.duckInt),
+		r.duckInt.cpu.Seconds()/r.cg.cpu.Seconds(), r.duckInt.cpu.Seconds()/r.cgCoded.cpu.Seconds())
+	p("Line items carry strings (the store codes them, as DuckDB's VARCHAR table must); coded rows carry ids into one table of the dictionaries' values, as DuckDB's integer table carries codes.\n")
 	p("costgate: building the []LineItem input took another %.2f s (not counted above); store.Open after ingest %s ms (page cache warm); first run of all 7 queries %s ms; segments on disk %s\n",
 		r.cg.prepWall.Seconds(), ms(r.cg.openTime), ms(r.cg.firstQueryAll), mib(r.cg.diskBytes))
 
@@ -300,8 +302,9 @@ func (r *report) print(w io.Writer) {
 		absNote = fmt.Sprintf(" [the target is stated for 10M rows; this run has %d]", c.rows)
 	}
 	verdictLine("absolute: dashboard <= 10 ms, top-N <= 25 ms"+absNote, missAbs)
-	ing := rate(r.cg) / rate(r.duckInt)
-	p("- ingest >= 3× DuckDB appender (li_int): %s (%.2f×; %.2f× vs li_focus)\n", metOr(ing >= 3), ing, rate(r.cg)/rate(r.duckFocus))
+	ing := rate(r.cgCoded) / rate(r.duckInt)
+	p("- ingest >= 3× DuckDB appender (li_int, both given coded values): %s (%.2f× from coded rows; from line items %.2f× vs li_int, %.2f× vs li_focus)\n",
+		metOr(ing >= 3), ing, rate(r.cg)/rate(r.duckInt), rate(r.cg)/rate(r.duckFocus))
 	p("- resident memory <= DuckDB's (li_int; anon + segment pages, code excluded): %s (costgate %s vs DuckDB %s; DuckDB's own count %s)\n",
 		metOr(cgMem <= diMem), mib(cgMem), mib(diMem), mib(r.duckIntMem))
 	p("- cold open <= 50 ms: %s (%s ms, but measured with the segment files in the page cache)\n", metOr(r.cg.openTime <= 50*time.Millisecond), ms(r.cg.openTime))
