@@ -299,3 +299,27 @@ func BenchmarkBuildPartition(b *testing.B) {
 	b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/float64(len(rows)), "cpu-ns/row")
 }
+
+// BenchmarkBuildPartitionCoded is BenchmarkBuildPartition from a coded
+// source (costgate.CodedLineItemSource), the form collect hands rows in.
+func BenchmarkBuildPartitionCoded(b *testing.B) {
+	cfg := benchConfig()
+	cfg.RowsPer = 166_666
+	p := cfg.partitions()[0]
+	src := newCodedSource(cfg.generate(p, 0))
+	dir := b.TempDir()
+	s, err := Open(dir, Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.ReplaceSource(context.Background(), p, src, "bench", ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(src.Len())*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N)/float64(src.Len()), "cpu-ns/row")
+}

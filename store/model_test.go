@@ -381,6 +381,7 @@ func (o opaqueSource) MapKeys() (tags, exts []string) {
 // growing table would be.
 type codedSource struct {
 	rows   []costgate.LineItem
+	bare   []costgate.LineItem // rows without their strings
 	ids    [][]uint32
 	tables [][]string // per row
 }
@@ -412,6 +413,11 @@ func newCodedSource(rows []costgate.LineItem) *codedSource {
 		}
 		c.ids = append(c.ids, row)
 		lens[i] = len(*table)
+		bare := rows[i]
+		for _, f := range lineItemStrings {
+			f.set(&bare, "")
+		}
+		c.bare = append(c.bare, bare)
 	}
 	for i := range rows {
 		t := a
@@ -434,10 +440,7 @@ func (c *codedSource) MapKeys() (tags, exts []string) {
 }
 
 func (c *codedSource) CodedLineItem(i int, li *costgate.LineItem, ids []uint32) []string {
-	*li = c.rows[i]
-	for _, f := range lineItemStrings {
-		f.set(li, "")
-	}
+	*li = c.bare[i]
 	copy(ids, c.ids[i])
 	return c.tables[i]
 }
