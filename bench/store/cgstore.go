@@ -106,15 +106,11 @@ func ingestCostgate(ctx context.Context, dir string, d *Data, opts store.Options
 		buf = m.rows(p, buf)
 		st.prepWall += time.Since(t0)
 
-		c0, t1 := cpuTime(), time.Now()
-		changed, err := s.Replace(ctx, m.partition(p), buf, "bench-export", partHash(d, p))
-		st.wall += time.Since(t1)
-		st.cpu += cpuTime() - c0
+		err := timedReplace(&st, m.partition(p), func() (bool, error) {
+			return s.Replace(ctx, m.partition(p), buf, "bench-export", partHash(d, p))
+		})
 		if err != nil {
 			return st, err
-		}
-		if !changed {
-			return st, fmt.Errorf("replace %s: reported unchanged for a new partition", m.partition(p))
 		}
 	}
 	st.diskBytes = s.Info().Bytes
@@ -126,6 +122,22 @@ func ingestCostgate(ctx context.Context, dir string, d *Data, opts store.Options
 	}
 	clear(buf[:cap(buf)]) // drop references before the buffer is collected
 	return st, s.Close()
+}
+
+// timedReplace runs replace, adds its wall and CPU time to st, and
+// checks it reported a change.
+func timedReplace(st *ingestStats, p costgate.Partition, replace func() (bool, error)) error {
+	c0, t1 := cpuTime(), time.Now()
+	changed, err := replace()
+	st.wall += time.Since(t1)
+	st.cpu += cpuTime() - c0
+	if err != nil {
+		return err
+	}
+	if !changed {
+		return fmt.Errorf("replace %s: reported unchanged for a new partition", p)
+	}
+	return nil
 }
 
 // partHash stands for an export's content hash: the data set is a
