@@ -113,6 +113,13 @@ func (p *tagPeer) requests() []peerRequest {
 	return append([]peerRequest(nil), p.reqs...)
 }
 
+// badSignatures is how many requests failed the SigV4 check.
+func (p *tagPeer) badSignatures() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.badSigs
+}
+
 func (p *tagPeer) reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -606,7 +613,7 @@ func TestTaggingFailureKeepsInventory(t *testing.T) {
 				if n != tc.reqs {
 					t.Errorf("%d failed requests, want %d (access denied is not retried)", n, tc.reqs)
 				}
-			} else if peer.badSigs == 0 {
+			} else if peer.badSignatures() == 0 {
 				t.Error("the peer saw no bad signature")
 			}
 		})
