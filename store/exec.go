@@ -111,14 +111,6 @@ func (p *plan) runSegment(seg *segment, a *agg, s *scratch) error {
 		return err
 	}
 	rs := rowSet{n: ev.n, sel: sel, pred: pred}
-	vals := make([][]int64, len(p.measures))
-	for i, m := range p.measures {
-		if c := seg.col(m); c != nil {
-			if vals[i], err = c.money(); err != nil {
-				return err
-			}
-		}
-	}
 	kcs := make([]keyCol, len(p.keys))
 	constant := true
 	s.gids = s.gids[:0]
@@ -144,9 +136,28 @@ func (p *plan) runSegment(seg *segment, a *agg, s *scratch) error {
 		s.gids = append(s.gids, kc.gid)
 	}
 	if constant {
+		vals, err := p.measureValues(seg)
+		if err != nil {
+			return err
+		}
 		return p.constantGroup(seg, &rs, vals, a, s)
 	}
-	return p.groupRows(seg, &rs, vals, kcs, a, s)
+	return p.groupRows(seg, &rs, kcs, a, s)
+}
+
+// measureValues reads the segment's columns of the summed measures (nil
+// for one the segment does not have).
+func (p *plan) measureValues(seg *segment) ([][]int64, error) {
+	vals := make([][]int64, len(p.measures))
+	for i, m := range p.measures {
+		if c := seg.col(m); c != nil {
+			var err error
+			if vals[i], err = c.money(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return vals, nil
 }
 
 // rowSet is the rows a query reads in one segment: sel (nil: all n
@@ -386,7 +397,7 @@ func gatherRows(v []int64, rows []uint32) costgate.Sum {
 
 // groupRows aggregates row by row into per-segment groups indexed by the
 // combined codes, then merges them into a.
-func (p *plan) groupRows(seg *segment, rs *rowSet, vals [][]int64, kcs []keyCol, a *agg, s *scratch) error {
+func (p *plan) groupRows(seg *segment, rs *rowSet, kcs []keyCol, a *agg, s *scratch) error {
 	sel := rs.sel
 	n := seg.rows()
 	nm := len(p.measures)
@@ -418,13 +429,19 @@ func (p *plan) groupRows(seg *segment, rs *rowSet, vals [][]int64, kcs []keyCol,
 	}
 	s.ensure()
 	if dense {
-		ok, err := p.groupRunIndex(seg, rs, vals, kcs, strides, s)
+		// Before the measure columns are read: a query the run index
+		// answers never touches them.
+		ok, err := p.groupRunIndex(seg, rs, kcs, strides, s)
 		if err != nil {
 			return err
 		}
 		if ok {
 			return p.mergeLocal(a, kcs, strides, s, nil)
 		}
+	}
+	vals, err := p.measureValues(seg)
+	if err != nil {
+		return err
 	}
 	if dense && len(kcs) == 1 && nm <= 1 {
 		var v []int64
@@ -496,12 +513,12 @@ func (p *plan) groupRows(seg *segment, rs *rowSet, vals [][]int64, kcs []keyCol,
 // cost predicate is deferred, every summed measure has run totals, and
 // the selection is a range of whole runs. It reports whether it did;
 // when not, nothing was added.
-func (p *plan) groupRunIndex(seg *segment, rs *rowSet, vals [][]int64, kcs []keyCol, strides []uint64, s *scratch) (bool, error) {
+func (p *plan) groupRunIndex(seg *segment, rs *rowSet, kcs []keyCol, strides []uint64, s *scratch) (bool, error) {
 	if seg.f.runs.runs == 0 || rs.pred != nil {
 		return false, nil
 	}
-	// Per key: the index's codes of it (a run key), or nil when it is
-	// read from the run's first row (the month of the day key).
+	// Per key: which of the index's key codes give it (a run key), or -1
+	// when it is read from the run's first row (the month of the day key).
 	keyCodes := make([]int, len(kcs))
 	for i := range kcs {
 		keyCodes[i] = -1
@@ -527,7 +544,7 @@ func (p *plan) groupRunIndex(seg *segment, rs *rowSet, vals [][]int64, kcs []key
 	}
 	sums := make([][]int64, len(p.measures))
 	for i, m := range p.measures {
-		if vals[i] == nil {
+		if seg.col(m) == nil {
 			continue // the column is absent: its sums are zero
 		}
 		if sums[i] = rd.sums[m]; sums[i] == nil {

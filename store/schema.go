@@ -399,7 +399,10 @@ func lineItemSourceSpec(p costgate.Partition, src costgate.LineItemSource) *tabl
 					break
 				}
 			}
-			r.li.BillingAccountID = r.table[r.ids[acctField]] // for the check
+			r.li.BillingAccountID = "" // for the check; id 0 is empty whatever table[0] holds
+			if id := r.ids[acctField]; id != 0 {
+				r.li.BillingAccountID = r.table[id]
+			}
 			if err := checkLineItem(p, i, r.li); err != nil {
 				bad.add(i, err)
 			}
