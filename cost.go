@@ -233,6 +233,9 @@ type LineItemSource interface {
 	// LineItem sets every field of *li to row i. It is called from
 	// several goroutines at once, each with its own li, and possibly more
 	// than once per row; the strings and maps it sets are only read.
+	// Rows may share one Tags or Extensions map (the store then reads a
+	// shared map once), so a map handed out must not change until the
+	// replace returns.
 	LineItem(i int, li *LineItem)
 	// MapKeys lists the keys of the rows' Tags and Extensions maps, in
 	// any order, duplicates allowed.

@@ -28,26 +28,53 @@ func buildBSI(v []int64) ([][]byte, error) {
 	for i := range words {
 		words[i] = backing[i*nw : (i+1)*nw : (i+1)*nw]
 	}
-	for r, x := range v {
-		w, bit := r>>6, uint64(1)<<(r&63)
-		if x < 0 {
-			words[0][w] |= bit
+	// 64 rows at a time: their magnitudes, as a 64×64 bit matrix (row r,
+	// bit p), transposed, are the 64-row words of the magnitude planes.
+	var block [64]uint64
+	for w := 0; w*64 < len(v); w++ {
+		rows := v[w*64 : min(len(v), w*64+64)]
+		var sign uint64
+		for r, x := range rows {
+			block[r] = magnitude(x)
+			sign |= uint64(x) >> 63 << r
 		}
-		for m := magnitude(x); m != 0; m &= m - 1 {
-			words[bits.TrailingZeros64(m)+1][w] |= bit
+		clear(block[len(rows):])
+		words[0][w] = sign
+		transpose64(&block)
+		for p := 1; p <= np; p++ {
+			words[p][w] = block[p-1]
 		}
 	}
 	out := make([][]byte, np+1)
 	for i, w := range words {
 		bm := roaring.FromDense(w, false)
 		bm.RunOptimize()
-		b, err := bm.ToBytes()
+		b, err := bitmapBytes(bm)
 		if err != nil {
 			return nil, fmt.Errorf("serialize bsi plane %d: %w", i, err)
 		}
 		out[i] = b
 	}
 	return out, nil
+}
+
+// transpose64 transposes a 64×64 bit matrix in place: bit c of a[r]
+// becomes bit r of a[c]. Off-diagonal blocks are swapped, halving the
+// block size each round (32, 16, ... 1), six rounds of 32 swaps.
+func transpose64(a *[64]uint64) {
+	masks := [...]uint64{0x00000000ffffffff, 0x0000ffff0000ffff, 0x00ff00ff00ff00ff,
+		0x0f0f0f0f0f0f0f0f, 0x3333333333333333, 0x5555555555555555}
+	for round, j := 0, 32; j != 0; round, j = round+1, j>>1 {
+		m := masks[round]
+		for k := 0; k < 64; k = ((k | j) + 1) &^ j {
+			// k runs over the rows whose bit j is clear; row k|j is its
+			// partner. The high half of k's columns (within each block)
+			// trades places with the low half of k|j's.
+			t := (a[k]>>uint(j) ^ a[k|j]) & m
+			a[k|j] ^= t
+			a[k] ^= t << uint(j)
+		}
+	}
 }
 
 func magnitude(x int64) uint64 {

@@ -85,3 +85,50 @@ func TestBSIAgainstScan(t *testing.T) {
 		}
 	}
 }
+
+// TestTranspose64 checks the bit-matrix transpose against its definition.
+func TestTranspose64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := 0; round < 50; round++ {
+		var a, orig [64]uint64
+		for r := range a {
+			a[r] = rng.Uint64()
+			if round%5 == 0 {
+				a[r] &= 1 << uint(rng.IntN(64)) // sparse
+			}
+		}
+		orig = a
+		transpose64(&a)
+		for r := 0; r < 64; r++ {
+			for c := 0; c < 64; c++ {
+				if got, want := a[c]>>uint(r)&1, orig[r]>>uint(c)&1; got != want {
+					t.Fatalf("round %d: bit %d of row %d = %d, want bit %d of row %d of the input = %d", round, r, c, got, c, r, want)
+				}
+			}
+		}
+	}
+}
+
+// TestBSIPlanes checks each plane's rows against the bits of the values.
+func TestBSIPlanes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{1, 63, 64, 65, 200, 4097} {
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = rng.Int64N(1<<40) - 1<<39
+		}
+		v[0] = math.MinInt64
+		b := loadTestBSI(t, v)
+		for i, x := range v {
+			if got, want := b.sign.Contains(uint32(i)), x < 0; got != want {
+				t.Fatalf("n=%d row %d (%d): sign %v, want %v", n, i, x, got, want)
+			}
+			m := magnitude(x)
+			for p, pl := range b.planes {
+				if got, want := pl.Contains(uint32(i)), m>>uint(p)&1 == 1; got != want {
+					t.Fatalf("n=%d row %d (%d): plane %d has %v, want %v", n, i, x, p, got, want)
+				}
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"fmt"
@@ -48,6 +49,22 @@ type rowBuf struct {
 	// (0: null), instead of in strs.
 	table []string
 	ids   []uint32
+
+	// Tag columns (tableSpec.tagCols) coded per Tags map: a map's values
+	// are looked up and coded once per chunk, for every row that shares
+	// the map (a parser's interned tags, one resource's rows). extract
+	// sets tagHit to the cached codes of the row's map, or tagMap to the
+	// map when it is not cached yet (nil: no tags); the chunk loop caches
+	// its codes.
+	tagCodes map[unsafe.Pointer]uint32 // map -> offset in tagFlat
+	tagFlat  []uint32
+	tagHit   []uint32
+	tagMap   unsafe.Pointer
+}
+
+// mapIdentity returns the identity of a map (its header's address).
+func mapIdentity(m map[string]string) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&m))
 }
 
 // derivedSpec is a dictionary column computed from an int column: the
@@ -77,10 +94,16 @@ type tableSpec struct {
 	// (runIndex); nil: none.
 	runKeys []string
 	timeCol string // int column whose range goes in the footer
+	// tagCols are the string columns [lo, lo+n) extract fills from a
+	// row's Tags map, cached per map (rowBuf.tagCodes).
+	tagCols struct{ lo, n int }
 	// maxBitmapValues: an indexed column with more distinct values in a
 	// segment is stored without bitmaps (filters scan its codes instead).
 	maxBitmapValues int
 	workers         int
+	// bufs supplies and takes back the build's large buffers (nil:
+	// allocate them).
+	bufs *bufCache
 }
 
 type dictCol struct {
@@ -103,6 +126,19 @@ type builtTable struct {
 	f    footer
 	cols []builtCol
 	runs *builtRuns // nil: no run index
+	// bufs are the scratch buffers the columns' blocks live in, to give
+	// back (release) once the segment is written.
+	bufs [][]byte
+	from *bufCache
+}
+
+// release gives the table's scratch buffers back; its blocks are no
+// longer valid.
+func (t *builtTable) release() {
+	for _, b := range t.bufs {
+		t.from.put(b)
+	}
+	t.bufs = nil
 }
 
 // builtRuns is a run index ready to be written (runIndex).
@@ -130,6 +166,19 @@ func build(spec *tableSpec) (*builtTable, error) {
 	// 1. Read the rows once (in row chunks, one per worker), coding
 	// strings against per-chunk dictionaries, then merge the dictionaries.
 	ints, money, dicts := extractColumns(spec, workers)
+	bufs := spec.bufs
+	defer func() {
+		// The inputs are copied into the columns' blocks by now.
+		for _, v := range ints {
+			bufs.putI64s(v)
+		}
+		for _, v := range money {
+			bufs.putI64s(v)
+		}
+		for _, d := range dicts {
+			bufs.putU32s(d.codes)
+		}
+	}()
 	if spec.check != nil {
 		if err := spec.check(); err != nil {
 			return nil, err
@@ -140,7 +189,7 @@ func build(spec *tableSpec) (*builtTable, error) {
 		intIdx[c.name] = i
 	}
 	for _, d := range spec.derived {
-		dicts = append(dicts, encodeTimes(d.name, ints[intIdx[d.from]], d.unit))
+		dicts = append(dicts, encodeTimes(d.name, ints[intIdx[d.from]], d.unit, bufs))
 	}
 
 	// 2. Row order.
@@ -150,11 +199,12 @@ func build(spec *tableSpec) (*builtTable, error) {
 	}
 	var keys []*dictCol
 	for _, name := range spec.sortBy {
-		if d := byName[name]; d != nil {
+		if d := byName[name]; d != nil && d.codes != nil { // a null column orders nothing
 			keys = append(keys, d)
 		}
 	}
-	perm := sortOrder(n, keys)
+	perm := sortOrder(n, keys, bufs)
+	defer bufs.putU32s(perm)
 	var ends []uint32
 	var runKeys []*dictCol
 	if len(spec.runKeys) > 0 {
@@ -169,7 +219,7 @@ func build(spec *tableSpec) (*builtTable, error) {
 	}
 
 	// 3. Serialize every column in row order (parallel).
-	t := &builtTable{}
+	t := &builtTable{from: bufs}
 	t.f.kind = spec.kind
 	t.f.rows = uint64(n)
 	t.f.minTime, t.f.maxTime = nullInt, nullInt
@@ -187,17 +237,19 @@ func build(spec *tableSpec) (*builtTable, error) {
 	t.cols = make([]builtCol, len(dicts)+len(ints)+len(money))
 	var errMu sync.Mutex
 	var firstErr error
+	null := nullCol{bufs: bufs}
+	colBufs := make([][]byte, len(t.cols)) // the scratch each column's data block is in
 	parallel(len(t.cols), workers, func(j int) {
 		var c builtCol
 		var err error
 		switch {
 		case j < len(dicts):
-			c, err = buildDict(&dicts[j], perm, spec.maxBitmapValues)
+			c, err = buildDict(&dicts[j], perm, spec.maxBitmapValues, &null, bufs)
 		case j < len(dicts)+len(ints):
-			c = buildInt(spec.ints[j-len(dicts)].name, ints[j-len(dicts)], perm)
+			c = buildInt(spec.ints[j-len(dicts)].name, ints[j-len(dicts)], perm, bufs)
 		default:
 			k := j - len(dicts) - len(ints)
-			c, err = buildMoney(spec.money[k], money[k], perm, ends)
+			c, err = buildMoney(spec.money[k], money[k], perm, ends, bufs)
 		}
 		if err != nil {
 			errMu.Lock()
@@ -205,8 +257,13 @@ func build(spec *tableSpec) (*builtTable, error) {
 			errMu.Unlock()
 		}
 		t.cols[j] = c
+		if j >= len(dicts) || dicts[j].codes != nil { // null columns share null.data
+			colBufs[j] = c.data
+		}
 	})
+	t.bufs = append(colBufs, null.data)
 	if firstErr != nil {
+		t.release()
 		return nil, firstErr
 	}
 	if ends != nil {
@@ -219,7 +276,9 @@ func build(spec *tableSpec) (*builtTable, error) {
 			b := make([]byte, 4*len(ends))
 			start := uint32(0)
 			for i, e := range ends {
-				binary.LittleEndian.PutUint32(b[4*i:], d.codes[perm[start]])
+				if d.codes != nil { // else null: code 0
+					binary.LittleEndian.PutUint32(b[4*i:], d.codes[perm[start]])
+				}
 				start = e
 			}
 			r.codes = append(r.codes, b)
@@ -253,7 +312,7 @@ func runEnds(keys []*dictCol, perm []uint32) []uint32 {
 	for i := 1; i < n; i++ {
 		a, b := perm[i-1], perm[i]
 		for _, k := range keys {
-			if k.codes[a] != k.codes[b] {
+			if k.codes != nil && k.codes[a] != k.codes[b] {
 				ends = append(ends, uint32(i))
 				break
 			}
@@ -341,13 +400,32 @@ func (d *chunkDict) code(v string) uint32 {
 }
 
 // tableRemaps maps the ids of a coded source's string tables to one
-// chunk's dictionary codes: per table (by its array), per id, the
-// column+1 it was last coded for and the code. An id is looked up in the
-// chunk's dictionary once per column it shows up in, not once a row.
+// chunk's dictionary codes: per table (by its array), per id, two slots
+// of the column+1 it was coded for and the code, the most recent first
+// (an id often stands in two columns of a row: BillingAccountId and
+// SubAccountId of a single account). An id is looked up in the chunk's
+// dictionary once per column it shows up in, not once a row.
 type tableRemaps struct {
 	last *string
-	rm   []uint64
+	rm   []uint64 // slots 2·id and 2·id+1
 	all  map[*string][]uint64
+	bufs *bufCache
+}
+
+// code returns the chunk code of table[id] in column j of dictionary d.
+func remapCode(rm []uint64, id uint32, j int, d *chunkDict, table []string) uint32 {
+	tag := uint64(j+1) << 32
+	s := rm[2*id : 2*id+2 : 2*id+2]
+	if s[0]&^0xffffffff == tag {
+		return uint32(s[0])
+	}
+	if s[1]&^0xffffffff == tag {
+		s[0], s[1] = s[1], s[0]
+		return uint32(s[0])
+	}
+	code := d.code(table[id])
+	s[1], s[0] = s[0], tag|uint64(code)
+	return code
 }
 
 // of returns the remap of table, grown to its length.
@@ -362,27 +440,53 @@ func (t *tableRemaps) of(table []string) []uint64 {
 		}
 		t.last, t.rm = p, t.all[p]
 	}
-	if len(t.rm) < len(table) {
-		t.rm = append(t.rm, make([]uint64, len(table)-len(t.rm))...)
+	if len(t.rm) < 2*len(table) {
+		// A table that grew (a longer prefix of its array): grown to
+		// twice what it needs, so that growing row by row stays cheap.
+		rm := t.bufs.u64s(4*len(table), true)
+		copy(rm, t.rm)
+		t.bufs.putU64s(t.rm)
+		t.rm = rm
 	}
 	return t.rm
+}
+
+// release gives the remaps' memory back.
+func (t *tableRemaps) release() {
+	if t.last != nil {
+		t.all[t.last] = t.rm
+	}
+	for _, rm := range t.all {
+		t.bufs.putU64s(rm)
+	}
+	*t = tableRemaps{bufs: t.bufs}
 }
 
 // extractColumns reads every row once and returns the int and money
 // columns and the dictionary-coded string columns (dictionaries sorted).
 func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts []dictCol) {
 	n := spec.rows
+	// Every row sets every int and money column: no zeroing needed.
 	ints = make([][]int64, len(spec.ints))
 	for i := range ints {
-		ints[i] = make([]int64, n)
+		ints[i] = spec.bufs.i64s(n, false)
 	}
 	money = make([][]int64, len(spec.money))
 	for i := range money {
-		money[i] = make([]int64, n)
+		money[i] = spec.bufs.i64s(n, false)
 	}
+	// A string column's codes are allocated when a chunk first codes a
+	// value in it: a column null on every row (most of FOCUS's optional
+	// columns in most exports) costs no pass over the rows.
 	codes := make([][]uint32, len(spec.strs))
-	for i := range codes {
-		codes[i] = make([]uint32, n)
+	var codesMu sync.Mutex
+	column := func(j int) []uint32 {
+		codesMu.Lock()
+		defer codesMu.Unlock()
+		if codes[j] == nil {
+			codes[j] = spec.bufs.u32s(n, true)
+		}
+		return codes[j]
 	}
 	chunks := max(1, min(workers, n/4096))
 	bounds := make([]int, chunks+1)
@@ -393,7 +497,9 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 	parallel(chunks, chunks, func(c int) {
 		ds := make([]chunkDict, len(spec.strs))
 		for j := range ds {
-			ds[j].ids = map[string]uint32{}
+			// Sized as the last build's: growing a map of thousands of
+			// values step by step rehashes it many times.
+			ds[j].ids = make(map[string]uint32, spec.bufs.dictHint(spec.strs[j].name))
 			ds[j].byPtr = make([]ptrCode, 16)
 		}
 		r := rowBuf{
@@ -402,11 +508,25 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 			ints:    make([]int64, len(spec.ints)),
 			money:   make([]int64, len(spec.money)),
 		}
-		var remaps tableRemaps
+		if spec.tagCols.n > 0 {
+			r.tagCodes = map[unsafe.Pointer]uint32{}
+		}
+		tagLo, tagN := spec.tagCols.lo, spec.tagCols.n
+		remaps := tableRemaps{bufs: spec.bufs}
+		defer remaps.release()
+		cols := make([][]uint32, len(spec.strs)) // this chunk's view of codes
 		for i := bounds[c]; i < bounds[c+1]; i++ {
 			clear(r.present)
-			r.table = nil
+			r.table, r.tagHit, r.tagMap = nil, nil, nil
 			spec.extract(i, &r)
+			for k, code := range r.tagHit {
+				if code != 0 {
+					if cols[tagLo+k] == nil {
+						cols[tagLo+k] = column(tagLo + k)
+					}
+					cols[tagLo+k][i] = code
+				}
+			}
 			first := 0
 			if r.table != nil {
 				rm := remaps.of(r.table)
@@ -414,20 +534,31 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 					if id == 0 || int(id) >= len(r.table) {
 						continue // null (an id out of range is reported by extract)
 					}
-					if e := rm[id]; uint32(e>>32) == uint32(j+1) {
-						codes[j][i] = uint32(e)
-						continue
+					if cols[j] == nil {
+						cols[j] = column(j)
 					}
-					code := ds[j].code(r.table[id])
-					rm[id] = uint64(j+1)<<32 | uint64(code)
-					codes[j][i] = code
+					cols[j][i] = remapCode(rm, id, j, &ds[j], r.table)
 				}
 				first = len(r.ids)
 			}
 			for j := first; j < len(r.present); j++ {
 				if r.present[j] {
-					codes[j][i] = ds[j].code(r.strs[j])
+					if cols[j] == nil {
+						cols[j] = column(j)
+					}
+					cols[j][i] = ds[j].code(r.strs[j])
 				}
+			}
+			if r.tagMap != nil {
+				off := uint32(len(r.tagFlat))
+				for j := tagLo; j < tagLo+tagN; j++ {
+					code := uint32(0)
+					if r.present[j] {
+						code = cols[j][i]
+					}
+					r.tagFlat = append(r.tagFlat, code)
+				}
+				r.tagCodes[r.tagMap] = off
 			}
 			for j, v := range r.ints {
 				ints[j][i] = v
@@ -437,10 +568,17 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 			}
 		}
 		cds[c] = ds
+		for j := range ds {
+			spec.bufs.setDictHint(spec.strs[j].name, len(ds[j].vals))
+		}
 	})
 	dicts = make([]dictCol, len(spec.strs))
 	parallel(len(spec.strs), workers, func(j int) {
 		d := dictCol{name: spec.strs[j].name, indexed: spec.strs[j].indexed, codes: codes[j]}
+		if d.codes == nil { // null on every row
+			dicts[j] = d
+			return
+		}
 		if chunks == 1 {
 			d.vals = cds[0][j].vals
 			dicts[j] = sortDict(d)
@@ -448,7 +586,11 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 		}
 		// Union of the chunks' values, sorted; then each chunk's codes
 		// are renumbered into it.
-		seen := map[string]struct{}{}
+		size := 0
+		for c := range cds {
+			size += len(cds[c][j].vals)
+		}
+		seen := make(map[string]struct{}, size)
 		for c := range cds {
 			for _, v := range cds[c][j].vals {
 				if _, ok := seen[v]; !ok {
@@ -552,7 +694,7 @@ const nanosPerDay = int64(24 * time.Hour)
 
 // encodeTimes codes the UTC day ("2026-10-01") or month ("2026-10") of
 // unix-nano times; such strings sort in time order.
-func encodeTimes(name string, v []int64, unit string) dictCol {
+func encodeTimes(name string, v []int64, unit string, bufs *bufCache) dictCol {
 	bucket := func(x int64) int64 {
 		if unit == "month" {
 			t := time.Unix(0, x).UTC()
@@ -566,7 +708,7 @@ func encodeTimes(name string, v []int64, unit string) dictCol {
 		}
 		return time.Unix(b*86400, 0).UTC().Format(time.DateOnly)
 	}
-	codes := make([]uint32, len(v))
+	codes := bufs.u32s(len(v), true)
 	ids := map[int64]uint32{}
 	var buckets []int64
 	var lastB int64
@@ -611,8 +753,8 @@ func floorDiv(a, b int64) int64 {
 // sortOrder returns the row permutation that sorts rows by the key
 // columns' codes (then by original position). Keys are packed with the
 // row index into one uint64 and radix sorted when they fit.
-func sortOrder(n int, keys []*dictCol) []uint32 {
-	perm := make([]uint32, n)
+func sortOrder(n int, keys []*dictCol, bufs *bufCache) []uint32 {
+	perm := bufs.u32s(n, false)
 	idxBits := bits.Len(uint(n))
 	total := idxBits
 	widths := make([]int, len(keys))
@@ -634,7 +776,8 @@ func sortOrder(n int, keys []*dictCol) []uint32 {
 		})
 		return perm
 	}
-	packed := make([]uint64, n)
+	packed := bufs.u64s(n, false)
+	defer bufs.putU64s(packed)
 	for i := range packed {
 		var key uint64
 		for j, k := range keys {
@@ -642,7 +785,7 @@ func sortOrder(n int, keys []*dictCol) []uint32 {
 		}
 		packed[i] = key<<idxBits | uint64(i)
 	}
-	radixSort(packed, total)
+	radixSort(packed, total, bufs)
 	mask := uint64(1)<<idxBits - 1
 	for i, p := range packed {
 		perm[i] = uint32(p & mask)
@@ -651,12 +794,13 @@ func sortOrder(n int, keys []*dictCol) []uint32 {
 }
 
 // radixSort sorts v by its low bits bits, least significant byte first.
-func radixSort(v []uint64, nbits int) {
+func radixSort(v []uint64, nbits int, bufs *bufCache) {
 	if len(v) < 256 {
 		slices.Sort(v)
 		return
 	}
-	tmp := make([]uint64, len(v))
+	tmp := bufs.u64s(len(v), false)
+	defer bufs.putU64s(tmp)
 	src, dst := v, tmp
 	for shift := 0; shift < nbits; shift += 8 {
 		var count [257]int
@@ -691,19 +835,34 @@ func codeWidth(dictLen int) uint8 {
 	return 4
 }
 
-func buildDict(d *dictCol, perm []uint32, maxBitmapValues int) (builtCol, error) {
+func buildDict(d *dictCol, perm []uint32, maxBitmapValues int, null *nullCol, bufs *bufCache) (builtCol, error) {
 	n := len(perm)
 	w := codeWidth(len(d.vals))
-	sorted := make([]uint32, n)
+	if d.codes == nil {
+		// Null on every row: code 0 everywhere, one bitmap of every row.
+		c := builtCol{meta: colMeta{name: d.name, typ: colDict, width: w, scale: 1}}
+		data, bm, err := null.get(n)
+		if err != nil {
+			return c, fmt.Errorf("column %s: %w", d.name, err)
+		}
+		c.data, c.dict = data, packDict(nil)
+		if d.indexed {
+			c.meta.flags |= flagIndexed
+			c.bitmaps = [][]byte{bm}
+		}
+		return c, nil
+	}
+	sorted := bufs.u32s(n, false)
+	defer bufs.putU32s(sorted)
 	for i, p := range perm {
 		sorted[i] = d.codes[p]
 	}
 	c := builtCol{meta: colMeta{name: d.name, typ: colDict, width: w, scale: 1, dictLen: uint32(len(d.vals))}}
-	c.data = packCodes(sorted, w)
+	c.data = packCodes(sorted, w, bufs)
 	c.dict = packDict(d.vals)
 	if d.indexed && (maxBitmapValues <= 0 || len(d.vals) <= maxBitmapValues) {
 		c.meta.flags |= flagIndexed
-		bms, err := codeBitmaps(sorted, len(d.vals))
+		bms, err := codeBitmaps(sorted, len(d.vals), bufs)
 		if err != nil {
 			return c, fmt.Errorf("column %s: %w", d.name, err)
 		}
@@ -712,8 +871,28 @@ func buildDict(d *dictCol, perm []uint32, maxBitmapValues int) (builtCol, error)
 	return c, nil
 }
 
-func packCodes(codes []uint32, w uint8) []byte {
-	b := make([]byte, len(codes)*int(w))
+// nullCol is what every null dictionary column of a table shares: n zero
+// codes and the serialized bitmap of every row, made once.
+type nullCol struct {
+	bufs *bufCache
+	once sync.Once
+	data []byte
+	bm   []byte
+	err  error
+}
+
+func (nc *nullCol) get(n int) (data, bm []byte, err error) {
+	nc.once.Do(func() {
+		nc.data = nc.bufs.bytes(n, true)
+		all := roaring.New()
+		all.AddRange(0, uint64(n))
+		nc.bm, nc.err = bitmapBytes(all)
+	})
+	return nc.data, nc.bm, nc.err
+}
+
+func packCodes(codes []uint32, w uint8, bufs *bufCache) []byte {
+	b := bufs.bytes(len(codes)*int(w), false)
 	switch w {
 	case 1:
 		for i, c := range codes {
@@ -753,7 +932,7 @@ func packDict(vals []string) []byte {
 // codeBitmaps builds one serialized bitmap per code 0..dictLen from rows
 // already in final order: a counting sort gives each code's rows in
 // ascending order, and each list becomes a bitmap without per-row inserts.
-func codeBitmaps(codes []uint32, dictLen int) ([][]byte, error) {
+func codeBitmaps(codes []uint32, dictLen int, bufs *bufCache) ([][]byte, error) {
 	n := len(codes)
 	start := make([]uint32, dictLen+2)
 	for _, c := range codes {
@@ -762,23 +941,35 @@ func codeBitmaps(codes []uint32, dictLen int) ([][]byte, error) {
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
-	pos := make([]uint32, n)
+	pos := bufs.u32s(n, false)
+	defer bufs.putU32s(pos)
 	cur := slices.Clone(start[:dictLen+1])
 	for i, c := range codes {
 		pos[cur[c]] = uint32(i)
 		cur[c]++
 	}
-	scratch := make([]uint64, n/64+1)
+	scratch := bufs.u64s(n/64+1, true)
+	defer bufs.putU64s(scratch)
 	out := make([][]byte, dictLen+1)
 	for c := 0; c <= dictLen; c++ {
 		bm := bitmapOfSorted(pos[start[c]:start[c+1]], scratch)
-		b, err := bm.ToBytes()
+		b, err := bitmapBytes(bm)
 		if err != nil {
 			return nil, fmt.Errorf("serialize bitmap %d: %w", c, err)
 		}
 		out[c] = b
 	}
 	return out, nil
+}
+
+// bitmapBytes serializes bm (portable format) into a buffer of its exact
+// size (Bitmap.ToBytes grows one from empty, copying as it goes).
+func bitmapBytes(bm *roaring.Bitmap) ([]byte, error) {
+	w := bytes.NewBuffer(make([]byte, 0, bm.GetSerializedSizeInBytes()))
+	if _, err := bm.WriteTo(w); err != nil {
+		return nil, err
+	}
+	return w.Bytes(), nil
 }
 
 // bitmapOfSorted builds a bitmap of ascending row ids. scratch holds at
@@ -809,7 +1000,7 @@ func bitmapOfSorted(p []uint32, scratch []uint64) *roaring.Bitmap {
 	return bm
 }
 
-func buildInt(name string, v []int64, perm []uint32) builtCol {
+func buildInt(name string, v []int64, perm []uint32, bufs *bufCache) builtCol {
 	lo, hi := intRange(v)
 	hasNull := false
 	for _, x := range v {
@@ -851,7 +1042,7 @@ func buildInt(name string, v []int64, perm []uint32) builtCol {
 	default:
 		c.meta.width = 8
 	}
-	b := make([]byte, len(v)*int(c.meta.width))
+	b := bufs.bytes(len(v)*int(c.meta.width), false)
 	for i, p := range perm {
 		x := v[p]
 		var e uint64
@@ -876,6 +1067,22 @@ func buildInt(name string, v []int64, perm []uint32) builtCol {
 	return c
 }
 
+// int64Bytes returns v as little-endian bytes: v's own memory where the
+// machine is little-endian, else a copy.
+func int64Bytes(v []int64) []byte {
+	if len(v) == 0 {
+		return []byte{}
+	}
+	if binary.NativeEndian.Uint16([]byte{1, 0}) == 1 {
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 8*cap(v))[:8*len(v)]
+	}
+	b := make([]byte, 8*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(x))
+	}
+	return b
+}
+
 func gcd(a, b uint64) uint64 {
 	for b != 0 {
 		a, b = b, a%b
@@ -883,15 +1090,13 @@ func gcd(a, b uint64) uint64 {
 	return a
 }
 
-func buildMoney(s colSpec, v []int64, perm []uint32, ends []uint32) (builtCol, error) {
+func buildMoney(s colSpec, v []int64, perm []uint32, ends []uint32, bufs *bufCache) (builtCol, error) {
 	c := builtCol{meta: colMeta{name: s.name, typ: colMoney, width: 8, scale: 1}}
-	b := make([]byte, 8*len(v))
-	sorted := make([]int64, len(v))
+	sorted := bufs.i64s(len(v), false)
 	for i, p := range perm {
 		sorted[i] = v[p]
-		binary.LittleEndian.PutUint64(b[8*i:], uint64(v[p]))
 	}
-	c.data = b
+	c.data = int64Bytes(sorted)
 	if ends != nil {
 		c.runSums = runSums(sorted, ends)
 	}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,4 +101,77 @@ func TestCodedSourceBadID(t *testing.T) {
 	if d := diffRows(got, rows[:10]); d != "" {
 		t.Fatalf("the partition changed: %s", d)
 	}
+}
+
+// TestSharedTagMaps: rows that share Tags maps (the store codes a shared
+// map once per chunk of rows) read back with their own tags, over several
+// chunks, and a shared map with a key missing from MapKeys fails the
+// replace at the first row that uses it.
+func TestSharedTagMaps(t *testing.T) {
+	ctx := context.Background()
+	cfg := smallConfig(9)
+	cfg.RowsPer = 20_000 // several extraction chunks
+	p := cfg.partitions()[0]
+	rows := cfg.generate(p, 0)
+	maps := []map[string]string{
+		{"team": "a", "env": "prod"}, {"team": "b"}, {"env": "dev"}, {"team": "a", "env": "prod", "owner": "x"},
+	}
+	want := map[string]int64{} // team value ("" untagged) -> rows
+	for i := range rows {
+		switch k := i % 7; {
+		case k < len(maps):
+			rows[i].Tags = maps[k]
+		case k == 4:
+			rows[i].Tags = map[string]string{"team": fmt.Sprint("own-", i%13)} // a map of its own
+		default:
+			rows[i].Tags = nil
+		}
+		want[rows[i].Tags["team"]]++
+	}
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	if _, err := s.ReplaceSource(ctx, p, costgate.LineItemSlice(rows), "1", "1"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LineItems(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffRows(got, rows); d != "" {
+		t.Fatal(d)
+	}
+	res, err := s.Query(ctx, Query{GroupBy: []string{"tag:team"}, Measures: []Measure{Count}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != len(want) {
+		t.Fatalf("%d team groups, want %d", len(res.Rows), len(want))
+	}
+	for _, r := range res.Rows {
+		if r.Count != want[r.Keys[0]] {
+			t.Errorf("team %q: %d rows, want %d", r.Keys[0], r.Count, want[r.Keys[0]])
+		}
+	}
+
+	// A shared map whose key MapKeys leaves out: the lowest row using it
+	// (row 3, then every 7th row) is named, and nothing is written.
+	src := missingKeys{costgate.LineItemSlice(rows), "owner"}
+	_, err = s.ReplaceSource(ctx, p, src, "2", "2")
+	if err == nil || !strings.Contains(err.Error(), "row 3:") {
+		t.Fatalf("replace with a tag key missing from MapKeys: %v", err)
+	}
+	if got, err = s.LineItems(ctx, p); err != nil || diffRows(got, rows) != "" {
+		t.Fatalf("the partition changed after a failed replace (%v)", err)
+	}
+}
+
+// missingKeys is a source whose MapKeys leaves one tag key out.
+type missingKeys struct {
+	costgate.LineItemSlice
+	drop string
+}
+
+func (m missingKeys) MapKeys() (tags, extensions []string) {
+	tags, extensions = m.LineItemSlice.MapKeys()
+	return slices.DeleteFunc(tags, func(k string) bool { return k == m.drop }), extensions
 }

@@ -444,6 +444,7 @@ func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, row fu
 		extSlot[key] = len(spec.strs)
 		spec.strs = append(spec.strs, colSpec{name: key})
 	}
+	spec.tagCols.lo, spec.tagCols.n = fixed, len(tagKeys)
 	tagSlot := make(map[string]int, len(tagKeys))
 	for _, key := range tagKeys {
 		tagSlot[key] = slot[tagPrefix+key]
@@ -462,7 +463,15 @@ func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, row fu
 				r.present[j] = v != ""
 			}
 		} // else the fixed columns came coded, in r.ids (extractColumns)
-		if len(li.Tags) > 0 {
+		if len(li.Tags) > 0 && r.tagCodes != nil {
+			id := mapIdentity(li.Tags)
+			if off, ok := r.tagCodes[id]; ok {
+				r.tagHit = r.tagFlat[off : int(off)+len(tagKeys)]
+			} else {
+				r.tagMap = id
+			}
+		}
+		if len(li.Tags) > 0 && r.tagHit == nil {
 			found := 0
 			if len(tagKeys) <= 8 {
 				// A lookup per known key beats iterating a map.

@@ -68,6 +68,8 @@ type Store struct {
 	nextFile uint64 // guarded by mu
 
 	dicts sync.Map // column name -> *globalDict
+	// bufs keeps segment builds' large buffers for the next build.
+	bufs *bufCache
 }
 
 // version is one generation: the manifest and its open segments. Readers
@@ -106,6 +108,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		opts.HotBytes = defaultHotBytes()
 	}
 	s := &Store{dir: dir, opts: opts, log: opts.Logger, hot: &hotBudget{limit: opts.HotBytes}}
+	if !opts.ReadOnly {
+		s.bufs = newBufCache(buildBufBytes())
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -225,6 +230,7 @@ func (s *Store) Close() error {
 	v := s.cur
 	s.cur = nil
 	s.mu.Unlock()
+	s.bufs.reset()
 	return s.release(v)
 }
 
@@ -380,6 +386,7 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, spec func() *tableS
 	sp := spec()
 	sp.maxBitmapValues = s.opts.MaxBitmapValues
 	sp.workers = s.opts.Parallelism
+	sp.bufs = s.bufs
 	t, err := build(sp)
 	if err != nil {
 		return false, fmt.Errorf("build segment: %w", err)
@@ -401,6 +408,7 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, spec func() *tableS
 	e.File = segmentFileName(num)
 	path := filepath.Join(s.dir, e.File)
 	size, crc, err := writeSegment(path, t, s.opts.NoSync)
+	t.release()
 	if err != nil {
 		return false, err
 	}
