@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/costgate/costgate"
@@ -146,10 +148,12 @@ func setString(li *costgate.LineItem, name, v string) {
 	}
 }
 
-// ingestCostgateCoded replaces every partition, one at a time, from coded
-// sources (store.ReplaceSource); the timing covers the ReplaceSource
-// calls, as ingestCostgate's covers Replace.
-func ingestCostgateCoded(ctx context.Context, dir string, d *Data, opts store.Options) (ingestStats, error) {
+// ingestCostgateCoded replaces every partition from coded sources
+// (store.ReplaceSource), concurrency partitions at a time (collect
+// replaces two at a time; 1: one after the other, each call timed as
+// ingestCostgate's Replace calls are). With more than one at a time the
+// wall and CPU time are the whole loop's.
+func ingestCostgateCoded(ctx context.Context, dir string, d *Data, opts store.Options, concurrency int) (ingestStats, error) {
 	st := ingestStats{rows: d.N}
 	s, err := store.Open(dir, opts)
 	if err != nil {
@@ -158,10 +162,54 @@ func ingestCostgateCoded(ctx context.Context, dir string, d *Data, opts store.Op
 	defer s.Close()
 	m := newLineItemMaker(d)
 	t := newCodedTable(d.D)
-	for _, p := range d.Parts {
-		src := newCodedPart(m, t, p)
-		err := timedReplace(&st, m.partition(p), func() (bool, error) {
-			return s.ReplaceSource(ctx, m.partition(p), src, "bench-export", partHash(d, p))
+	if concurrency <= 1 {
+		for _, p := range d.Parts {
+			src := newCodedPart(m, t, p)
+			err := timedReplace(&st, m.partition(p), func() (bool, error) {
+				return s.ReplaceSource(ctx, m.partition(p), src, "bench-export", partHash(d, p))
+			})
+			if err != nil {
+				return st, err
+			}
+		}
+	} else {
+		next := make(chan Part)
+		errs := make(chan error, concurrency)
+		err := timedReplace(&st, costgate.Partition{}, func() (bool, error) {
+			var wg sync.WaitGroup
+			for range concurrency {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for p := range next {
+						changed, err := s.ReplaceSource(ctx, m.partition(p), newCodedPart(m, t, p), "bench-export", partHash(d, p))
+						if err == nil && !changed {
+							err = fmt.Errorf("replace %s: reported unchanged for a new partition", m.partition(p))
+						}
+						if err != nil {
+							errs <- err
+							return
+						}
+					}
+				}()
+			}
+		feed:
+			for _, p := range d.Parts {
+				select {
+				case next <- p:
+				case err := <-errs:
+					errs <- err
+					break feed
+				}
+			}
+			close(next)
+			wg.Wait()
+			select {
+			case err := <-errs:
+				return false, err
+			default:
+				return true, nil
+			}
 		})
 		if err != nil {
 			return st, err

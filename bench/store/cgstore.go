@@ -83,6 +83,7 @@ func (m *lineItemMaker) rows(p Part, buf []costgate.LineItem) []costgate.LineIte
 type ingestStats struct {
 	rows          int
 	wall, cpu     time.Duration // the engine's own work (Replace, or append+flush)
+	sys           time.Duration // of cpu, system time (page faults, writes)
 	prepWall      time.Duration // building its input (LineItems), not in wall/cpu
 	peakRSS       int64         // VmHWM during the phase (reset before it), bytes
 	diskBytes     int64
@@ -127,10 +128,13 @@ func ingestCostgate(ctx context.Context, dir string, d *Data, opts store.Options
 // timedReplace runs replace, adds its wall and CPU time to st, and
 // checks it reported a change.
 func timedReplace(st *ingestStats, p costgate.Partition, replace func() (bool, error)) error {
-	c0, t1 := cpuTime(), time.Now()
+	u0, s0 := cpuTimes()
+	t1 := time.Now()
 	changed, err := replace()
 	st.wall += time.Since(t1)
-	st.cpu += cpuTime() - c0
+	u1, s1 := cpuTimes()
+	st.cpu += u1 - u0 + s1 - s0
+	st.sys += s1 - s0
 	if err != nil {
 		return err
 	}

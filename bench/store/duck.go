@@ -92,7 +92,8 @@ func (x *duckDB) appendAll(ctx context.Context, table string, width, n int, row 
 		return st, err
 	}
 	defer conn.Close()
-	c0, t0 := cpuTime(), time.Now()
+	u0, s0 := cpuTimes()
+	t0 := time.Now()
 	app, err := duckdb.NewAppenderFromConn(conn, "", table)
 	if err != nil {
 		return st, err
@@ -114,7 +115,8 @@ func (x *duckDB) appendAll(ctx context.Context, table string, width, n int, row 
 			return st, err
 		}
 	}
-	st.wall, st.cpu = time.Since(t0), cpuTime()-c0
+	u1, s1 := cpuTimes()
+	st.wall, st.cpu, st.sys = time.Since(t0), u1-u0+s1-s0, s1-s0
 	return st, nil
 }
 

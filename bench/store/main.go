@@ -40,6 +40,9 @@ type config struct {
 	sync         bool
 	engines      string    // comma-separated subset of engines to time (all loaded anyway)
 	cpuProfile   string    // CPU profile of the timed iterations
+	ingestProf   string    // CPU profile of the coded ingest
+	ingestOnly   bool      // stop after costgate's coded ingest and DuckDB's li_int appender
+	replaceConc  int       // coded ingest: partitions replaced at a time
 	queries      string    // comma-separated query name prefixes to time; default all
 	duckCompress bool      // DuckDB tables in a compressed in-memory database
 	solo         bool      // also time each engine back-to-back
@@ -60,6 +63,9 @@ func main() {
 	flag.BoolVar(&c.duckCompress, "duck-compress", false, "put DuckDB's tables in an in-memory database attached with (COMPRESS), checkpointed after each load (default: DuckDB's default uncompressed in-memory tables)")
 	flag.BoolVar(&c.solo, "solo", true, "after the interleaved runs, also time each engine running one query back-to-back (reported separately)")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the query iterations to this file")
+	flag.StringVar(&c.ingestProf, "ingest-cpuprofile", "", "write a CPU profile of the coded ingest (ReplaceSource calls and the generator's row reads) to this file")
+	flag.IntVar(&c.replaceConc, "replace-concurrency", 2, "the coded ingest replaces this many partitions at a time (collect replaces two at a time; 1: one after the other)")
+	flag.BoolVar(&c.ingestOnly, "ingest-only", false, "only ingest: costgate from coded rows (one partition at a time, then -replace-concurrency at a time) and DuckDB's li_int appender, alternated -iters times, then print their rates (no queries, no li_focus)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the store directory")
 	flag.BoolVar(&c.sync, "sync", true, "fsync segment and manifest on Replace (the store's default); -sync=false sets Options.NoSync")
 	flag.Parse()
@@ -159,6 +165,9 @@ func run(ctx context.Context, c config) (bool, error) {
 	r.dataBytes = d.Bytes()
 	snap := settle()
 	r.mem = append(r.mem, memRow{phase: "generated columns (= plain scan's data)", snap: snap, peak: peakSince(r, snap)})
+	if c.ingestOnly {
+		return ingestOnly(ctx, c, d, dir, progress)
+	}
 
 	// 2. costgate's store.
 	progress("costgate: ingest (%d partitions, Replace each)", len(d.Parts))
@@ -175,7 +184,12 @@ func run(ctx context.Context, c config) (bool, error) {
 	progress("costgate: ingest again from coded rows (ReplaceSource)")
 	codedDir := dir + "-coded"
 	resetPeak()
-	r.cgCoded, err = ingestCostgateCoded(ctx, codedDir, d, opts)
+	stopProf, err := startProfile(c.ingestProf)
+	if err != nil {
+		return false, err
+	}
+	r.cgCoded, err = ingestCostgateCoded(ctx, codedDir, d, opts, c.replaceConc)
+	stopProf()
 	if err != nil {
 		os.RemoveAll(codedDir)
 		return false, fmt.Errorf("costgate coded ingest: %w", err)
@@ -409,4 +423,95 @@ func commandLine() string {
 	args := []string{"go run ./store"}
 	args = append(args, os.Args[1:]...)
 	return strings.Join(args, " ")
+}
+
+// startProfile starts a CPU profile written to path; "" profiles nothing.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start CPU profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// ingestOnly alternates costgate's coded ingest, one partition at a time
+// and c.replaceConc at a time (each into a fresh store), and DuckDB's
+// li_int appender (into a fresh table), c.iters times, and prints each
+// one's rates and the ratios of the median rates.
+func ingestOnly(ctx context.Context, c config, d *Data, dir string, progress func(string, ...any)) (bool, error) {
+	opts := store.Options{Parallelism: c.threads, NoSync: !c.sync}
+	var seq, conc, duck []ingestStats
+	cg := func(it, concurrency int) (ingestStats, error) {
+		progress("iteration %d: costgate coded ingest, %d partition(s) at a time", it+1, concurrency)
+		sub := filepath.Join(dir, fmt.Sprintf("coded-%d-%d", it, concurrency))
+		stop, err := startProfile(c.ingestProf)
+		if err != nil {
+			return ingestStats{}, err
+		}
+		st, err := ingestCostgateCoded(ctx, sub, d, opts, concurrency)
+		stop()
+		os.RemoveAll(sub)
+		if err != nil {
+			return st, fmt.Errorf("costgate coded ingest: %w", err)
+		}
+		return st, nil
+	}
+	for it := range max(1, c.iters) {
+		st, err := cg(it, 1)
+		if err != nil {
+			return false, err
+		}
+		seq = append(seq, st)
+		if c.replaceConc > 1 {
+			if st, err = cg(it, c.replaceConc); err != nil {
+				return false, err
+			}
+			conc = append(conc, st)
+		}
+		progress("iteration %d: DuckDB li_int appender", it+1)
+		x, err := openDuck(ctx, c.threads, c.duckCompress)
+		if err != nil {
+			return false, fmt.Errorf("duckdb: %w", err)
+		}
+		st, err = x.ingestInt(ctx, d)
+		x.Close()
+		if err != nil {
+			return false, fmt.Errorf("duckdb li_int: %w", err)
+		}
+		duck = append(duck, st)
+	}
+	w := c.out
+	fmt.Fprintf(w, "| iteration | engine | rows/s | wall s | CPU s | of which sys |\n|--:|---|--:|--:|--:|--:|\n")
+	median := func(sts []ingestStats) float64 {
+		var r []float64
+		for _, st := range sts {
+			r = append(r, rate(st))
+		}
+		slices.Sort(r)
+		return r[len(r)/2]
+	}
+	for i := range duck {
+		line := func(name string, st ingestStats) {
+			fmt.Fprintf(w, "| %d | %s | %.0f | %.2f | %.2f | %.2f |\n", i+1, name, rate(st), st.wall.Seconds(), st.cpu.Seconds(), st.sys.Seconds())
+		}
+		line("costgate coded, 1 partition at a time", seq[i])
+		if len(conc) > 0 {
+			line(fmt.Sprintf("costgate coded, %d partitions at a time", c.replaceConc), conc[i])
+		}
+		line("DuckDB appender, li_int", duck[i])
+	}
+	md := median(duck)
+	fmt.Fprintf(w, "median rows/s: DuckDB li_int %.0f; costgate coded, 1 at a time, %.0f = %.2f×", md, median(seq), median(seq)/md)
+	if len(conc) > 0 {
+		fmt.Fprintf(w, "; %d at a time, %.0f = %.2f×", c.replaceConc, median(conc), median(conc)/md)
+	}
+	fmt.Fprintf(w, " (target 3×)\n")
+	return true, nil
 }

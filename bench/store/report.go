@@ -234,7 +234,7 @@ func (r *report) print(w io.Writer) {
 		p("| %s | %.0f | %.2f | %.2f | %.0f | %s |\n", name, rate(st), st.wall.Seconds(), st.cpu.Seconds(), cpuRate, peak)
 	}
 	row("costgate Replace, line items (60 partitions)", r.cg)
-	row("costgate ReplaceSource, coded rows (60 partitions)", r.cgCoded)
+	row(fmt.Sprintf("costgate ReplaceSource, coded rows (60 partitions, %d at a time)", max(1, r.cfg.replaceConc)), r.cgCoded)
 	row("DuckDB appender, li_int", r.duckInt)
 	row("DuckDB appender, li_focus", r.duckFocus)
 	p("\ncostgate ingest rate / DuckDB appender rate (wall): from line items %.2f× vs li_int, %.2f× vs li_focus; from coded rows %.2f× vs li_int; DuckDB CPU s / costgate CPU s: %.2f× (line items), %.2f× (coded) vs li_int\n",
