@@ -258,8 +258,9 @@ func checkLineItems(p costgate.Partition, rows []costgate.LineItem) error {
 	if err := checkPartition(p); err != nil {
 		return err
 	}
+	check := newRowCheck(p)
 	for i := range rows {
-		if err := checkLineItem(p, i, &rows[i]); err != nil {
+		if err := check.lineItem(i, &rows[i]); err != nil {
 			return err
 		}
 	}
@@ -273,15 +274,28 @@ func checkPartition(p costgate.Partition) error {
 	return nil
 }
 
-// checkLineItem checks that row i belongs in partition p.
-func checkLineItem(p costgate.Partition, i int, li *costgate.LineItem) error {
+// rowCheck checks that rows belong in a partition: its billing period's
+// bounds are worked out once, not once a row.
+type rowCheck struct {
+	p          costgate.Partition
+	start, end time.Time // the billing period, [start, end) in UTC
+}
+
+func newRowCheck(p costgate.Partition) *rowCheck {
+	return &rowCheck{p: p, start: p.BillingPeriod.Start(), end: p.BillingPeriod.End()}
+}
+
+// lineItem checks that row i belongs in the partition.
+func (c *rowCheck) lineItem(i int, li *costgate.LineItem) error {
+	p := c.p
 	if li.BillingAccountID != p.BillingAccountID {
 		return fmt.Errorf("row %d: BillingAccountId %q is not the partition's %q", i, li.BillingAccountID, p.BillingAccountID)
 	}
 	if li.ChargePeriodStart.IsZero() {
 		return fmt.Errorf("row %d: ChargePeriodStart is required", i)
 	}
-	if got := costgate.MonthOf(li.BillingPeriodStart); li.BillingPeriodStart.IsZero() || got != p.BillingPeriod {
+	// In the period's month: costgate.MonthOf(t) == p.BillingPeriod.
+	if bps := li.BillingPeriodStart; bps.IsZero() || bps.Before(c.start) || !bps.Before(c.end) {
 		return fmt.Errorf("row %d: BillingPeriodStart %s is not in the partition's billing period %s",
 			i, li.BillingPeriodStart.Format(time.RFC3339), p.BillingPeriod)
 	}
@@ -360,7 +374,7 @@ func lineItemSpec(rows []costgate.LineItem) *tableSpec {
 }
 
 // lineItemSourceSpec describes the rows of src as a table to build. Each
-// row is checked as it is read (checkLineItem); the spec's check reports
+// row is checked as it is read (rowCheck); the spec's check reports
 // the first failure once the rows have been read.
 func lineItemSourceSpec(p costgate.Partition, src costgate.LineItemSource) *tableSpec {
 	tags, exts := src.MapKeys()
@@ -370,12 +384,13 @@ func lineItemSourceSpec(p costgate.Partition, src costgate.LineItemSource) *tabl
 		return slices.Compact(keys)
 	}
 	var bad firstRowError
+	check := newRowCheck(p)
 	row := func(i int, r *rowBuf) *costgate.LineItem {
 		if r.li == nil {
 			r.li = new(costgate.LineItem)
 		}
 		src.LineItem(i, r.li)
-		if err := checkLineItem(p, i, r.li); err != nil {
+		if err := check.lineItem(i, r.li); err != nil {
 			bad.add(i, err)
 		}
 		return r.li
@@ -403,7 +418,7 @@ func lineItemSourceSpec(p costgate.Partition, src costgate.LineItemSource) *tabl
 			if id := r.ids[acctField]; id != 0 {
 				r.li.BillingAccountID = r.table[id]
 			}
-			if err := checkLineItem(p, i, r.li); err != nil {
+			if err := check.lineItem(i, r.li); err != nil {
 				bad.add(i, err)
 			}
 			return r.li

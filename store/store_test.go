@@ -214,3 +214,45 @@ func (l listedKeys) MapKeys() (tags, exts []string) {
 	tags, exts = l.opaqueSource.MapKeys()
 	return slices.DeleteFunc(tags, func(k string) bool { return k == "not-listed" }), exts
 }
+
+// TestReplaceChecksBillingPeriod: a row's BillingPeriodStart must fall in
+// the partition's month (in UTC, to the nanosecond at both ends), from a
+// slice and from a row source alike.
+func TestReplaceChecksBillingPeriod(t *testing.T) {
+	ctx := context.Background()
+	cfg := smallConfig(12)
+	p := cfg.partitions()[1] // October 2026
+	rows := cfg.generate(p, 0)[:50]
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	oct := time.Date(2026, time.October, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		bps time.Time
+		ok  bool
+	}{
+		{oct, true},
+		{oct.AddDate(0, 1, 0).Add(-time.Nanosecond), true},
+		{time.Date(2026, time.October, 1, 2, 30, 0, 0, time.FixedZone("CEST", 2*3600)), true},  // 00:30 UTC
+		{time.Date(2026, time.October, 1, 0, 30, 0, 0, time.FixedZone("CEST", 2*3600)), false}, // September 30 in UTC
+		{oct.Add(-time.Nanosecond), false},
+		{oct.AddDate(0, 1, 0), false},
+		{time.Time{}, false},
+	} {
+		bad := slices.Clone(rows)
+		bad[7].BillingPeriodStart = c.bps
+		for _, src := range []string{"slice", "source"} {
+			var err error
+			if src == "slice" {
+				_, err = s.Replace(ctx, p, bad, "x", "")
+			} else {
+				_, err = s.ReplaceSource(ctx, p, costgate.LineItemSlice(bad), "x", "")
+			}
+			if c.ok && err != nil {
+				t.Errorf("%s, BillingPeriodStart %s: %v", src, c.bps, err)
+			}
+			if !c.ok && (err == nil || !strings.Contains(err.Error(), "row 7: BillingPeriodStart")) {
+				t.Errorf("%s, BillingPeriodStart %s: err %v, want row 7 named", src, c.bps, err)
+			}
+		}
+	}
+}
