@@ -60,6 +60,9 @@ type rowBuf struct {
 	tagFlat  []uint32
 	tagHit   []uint32
 	tagMap   unsafe.Pointer
+	// tagMisses counts maps cached; a chunk whose rows rarely share a
+	// map (a map of its own per row) stops caching (tagCodes = nil).
+	tagMisses, tagRows int
 }
 
 // mapIdentity returns the identity of a map (its header's address).
@@ -550,6 +553,13 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 				}
 			}
 			if r.tagMap != nil {
+				r.tagMisses++
+			}
+			if r.tagMap != nil && r.tagMisses >= 4096 && r.tagMisses*2 > r.tagRows {
+				// Over half the rows with tags brought a map not seen
+				// before: caching costs more than it saves.
+				r.tagCodes, r.tagFlat = nil, nil
+			} else if r.tagMap != nil {
 				off := uint32(len(r.tagFlat))
 				for j := tagLo; j < tagLo+tagN; j++ {
 					code := uint32(0)

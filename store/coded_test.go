@@ -175,3 +175,45 @@ func (m missingKeys) MapKeys() (tags, extensions []string) {
 	tags, extensions = m.LineItemSlice.MapKeys()
 	return slices.DeleteFunc(tags, func(k string) bool { return k == m.drop }), extensions
 }
+
+// TestUnsharedTagMaps: rows that each bring a Tags map of their own (the
+// store stops caching maps part way through a chunk) keep their tags.
+func TestUnsharedTagMaps(t *testing.T) {
+	ctx := context.Background()
+	cfg := smallConfig(10)
+	cfg.RowsPer = 30_000
+	p := cfg.partitions()[0]
+	rows := cfg.generate(p, 0)
+	want := map[string]int64{}
+	for i := range rows {
+		rows[i].Tags = map[string]string{"team": fmt.Sprint("t", i%37)}
+		if i%5 == 0 {
+			rows[i].Tags["env"] = "prod"
+		}
+		want[rows[i].Tags["team"]]++
+	}
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	if _, err := s.ReplaceSource(ctx, p, costgate.LineItemSlice(rows), "1", "1"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LineItems(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffRows(got, rows); d != "" {
+		t.Fatal(d)
+	}
+	res, err := s.Query(ctx, Query{GroupBy: []string{"tag:team"}, Measures: []Measure{Count}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != len(want) {
+		t.Fatalf("%d team groups, want %d", len(res.Rows), len(want))
+	}
+	for _, r := range res.Rows {
+		if r.Count != want[r.Keys[0]] {
+			t.Errorf("team %q: %d rows, want %d", r.Keys[0], r.Count, want[r.Keys[0]])
+		}
+	}
+}

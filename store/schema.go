@@ -479,6 +479,7 @@ func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, row fu
 			}
 		} // else the fixed columns came coded, in r.ids (extractColumns)
 		if len(li.Tags) > 0 && r.tagCodes != nil {
+			r.tagRows++
 			id := mapIdentity(li.Tags)
 			if off, ok := r.tagCodes[id]; ok {
 				r.tagHit = r.tagFlat[off : int(off)+len(tagKeys)]
