@@ -3,6 +3,7 @@ package costgate
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -243,23 +244,51 @@ type LineItemSource interface {
 }
 
 // CodedLineItemSource is a LineItemSource that can also hand its rows
-// over with their string fields coded: as ids into string tables that
-// many rows share (a parser's interned values). A reader then looks each
-// distinct value of a table up once, not once a row, and copies no
-// strings; the store reads a collector's decoded rows this way.
+// over coded: string fields as ids into string tables that many rows
+// share (a parser's interned values), times and amounts as the integers
+// the store keeps. A reader then looks each distinct value of a table up
+// once, not once a row, copies no strings and builds no LineItem; the
+// store reads a collector's decoded rows this way.
 type CodedLineItemSource interface {
 	LineItemSource
-	// CodedLineItem is LineItem with the string fields of StringFields
-	// left empty in *li and given as ids instead: ids[k] (len(ids) ==
-	// len(StringFields)) is the id in table of field StringFields[k], 0
-	// for an empty one (table[0] is ""). Rows may name different tables,
-	// and a table may be a longer prefix of another's array; its strings
-	// never change. Like LineItem, it is called from several goroutines.
-	CodedLineItem(i int, li *LineItem, ids []uint32) (table []string)
+	// CodedRow sets every field of *r to row i and returns the table its
+	// IDs index (table[0] is ""). Rows may name different tables, and a
+	// table may be a longer prefix of another's array; its strings never
+	// change. Like LineItem, it is called from several goroutines, each
+	// with its own r.
+	CodedRow(i int, r *CodedRow) (table []string)
+}
+
+// CodedRow is a line item as a CodedLineItemSource gives it.
+type CodedRow struct {
+	// IDs[k] is the id of field StringFields[k] in the row's table; 0 for
+	// an empty one.
+	IDs [len(StringFields)]uint32
+	// Times[k] is field TimeFields[k] in Unix nanoseconds (UTC), NullTime
+	// for none.
+	Times [len(TimeFields)]int64
+	// Amounts[k] is field AmountFields[k] in 1e-9 units: the value of a
+	// Money or a Quantity.
+	Amounts    [len(AmountFields)]int64
+	Tags       map[string]string
+	Extensions map[string]string
+}
+
+// NullTime is a CodedRow time that is not set (a zero time.Time).
+const NullTime = math.MinInt64
+
+// TimeFields names LineItem's time fields, in CodedRow.Times order.
+var TimeFields = [...]string{"ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart", "BillingPeriodEnd"}
+
+// AmountFields names LineItem's Money and Quantity fields, in
+// CodedRow.Amounts order.
+var AmountFields = [...]string{
+	"EffectiveCost", "BilledCost", "ListCost", "ContractedCost", "ListUnitPrice", "ContractedUnitPrice",
+	"ConsumedQuantity", "PricingQuantity", "CommitmentDiscountQuantity",
 }
 
 // StringFields names LineItem's string fields (FOCUS column names), in
-// the order of CodedLineItemSource's ids.
+// CodedRow.IDs order.
 var StringFields = [...]string{
 	"BillingAccountId", "BillingAccountName", "BillingAccountType", "SubAccountId", "SubAccountName", "SubAccountType",
 	"ProviderName", "PublisherName", "InvoiceIssuerName", "InvoiceId",

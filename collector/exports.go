@@ -136,13 +136,14 @@ type RowBatch interface {
 	MapKeys() (tags, extensions []string)
 }
 
-// CodedRowBatch is a RowBatch that can also give its rows with their
-// strings coded (costgate.CodedLineItemSource): compact FOCUS batches,
-// whose strings are ids into their decoder's table. A partition of such
-// batches only is handed to the store as a coded source.
+// CodedRowBatch is a RowBatch that can also give its rows coded
+// (costgate.CodedLineItemSource): compact FOCUS batches, whose strings
+// are ids into their decoder's table and whose times and amounts are
+// integers already. A partition of such batches only is handed to the
+// store as a coded source.
 type CodedRowBatch interface {
 	RowBatch
-	CodedLineItem(i int, li *costgate.LineItem, ids []uint32) (table []string)
+	CodedRow(i int, r *costgate.CodedRow) (table []string)
 }
 
 // rowBatchSource is the rows of several RowBatches as one
@@ -201,9 +202,9 @@ func (s *rowBatchSource) source() costgate.LineItemSource {
 // codedRowBatchSource is a rowBatchSource of CodedRowBatches.
 type codedRowBatchSource struct{ *rowBatchSource }
 
-func (s codedRowBatchSource) CodedLineItem(i int, li *costgate.LineItem, ids []uint32) []string {
+func (s codedRowBatchSource) CodedRow(i int, r *costgate.CodedRow) []string {
 	k := s.batch(i)
-	return s.batches[k].(CodedRowBatch).CodedLineItem(i-s.starts[k], li, ids)
+	return s.batches[k].(CodedRowBatch).CodedRow(i-s.starts[k], r)
 }
 
 func (s *rowBatchSource) MapKeys() (tags, extensions []string) {

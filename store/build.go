@@ -44,6 +44,7 @@ type rowBuf struct {
 	ints    []int64
 	money   []int64
 	li      *costgate.LineItem // a row source's scratch line item
+	coded   *costgate.CodedRow // a coded source's scratch row
 	// table and ids: when extract sets table, the first len(ids) string
 	// columns came coded, ids[j] being column j's value's index in table
 	// (0: null), instead of in strs.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -22,6 +23,90 @@ func TestStringFieldsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestCodedRowFieldsOrder: a coded row's times and amounts are read as
+// the store's int and money columns in order.
+func TestCodedRowFieldsOrder(t *testing.T) {
+	if len(costgate.TimeFields) != len(lineItemTimes) || len(costgate.AmountFields) != len(lineItemNums) {
+		t.Fatalf("%d TimeFields and %d AmountFields; the store has %d and %d", len(costgate.TimeFields), len(costgate.AmountFields), len(lineItemTimes), len(lineItemNums))
+	}
+	for k, f := range lineItemTimes {
+		if costgate.TimeFields[k] != f.name {
+			t.Errorf("TimeFields[%d] is %s, the store's time column %d is %s", k, costgate.TimeFields[k], k, f.name)
+		}
+	}
+	for k, f := range lineItemNums {
+		if costgate.AmountFields[k] != f.name {
+			t.Errorf("AmountFields[%d] is %s, the store's number column %d is %s", k, costgate.AmountFields[k], k, f.name)
+		}
+	}
+	if costgate.TimeFields[timeChargeStart] != "ChargePeriodStart" || costgate.TimeFields[timeBillingStart] != "BillingPeriodStart" {
+		t.Error("timeChargeStart or timeBillingStart names the wrong field")
+	}
+}
+
+// TestCodedRowChecks: a coded row is checked as a line item is, with the
+// row named, and the partition keeps what it had.
+func TestCodedRowChecks(t *testing.T) {
+	ctx := context.Background()
+	cfg := smallConfig(13)
+	p := cfg.partitions()[0]
+	rows := cfg.generate(p, 0)[:40]
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	if _, err := s.Replace(ctx, p, rows[:10], "old", "old"); err != nil {
+		t.Fatal(err)
+	}
+	start := p.BillingPeriod.Start().UnixNano()
+	for _, c := range []struct {
+		name string
+		bad  func(r *costgate.CodedRow, table []string)
+		want string
+	}{
+		{"another account", func(r *costgate.CodedRow, table []string) { r.IDs[acctField] = r.IDs[fieldIndex("ServiceName")] }, "BillingAccountId"},
+		{"no account", func(r *costgate.CodedRow, table []string) { r.IDs[acctField] = 0 }, "BillingAccountId \"\""},
+		{"no charge period", func(r *costgate.CodedRow, table []string) { r.Times[timeChargeStart] = costgate.NullTime }, "ChargePeriodStart is required"},
+		{"period before", func(r *costgate.CodedRow, table []string) { r.Times[timeBillingStart] = start - 1 }, "not in the partition's billing period"},
+		{"no period", func(r *costgate.CodedRow, table []string) { r.Times[timeBillingStart] = costgate.NullTime }, "BillingPeriodStart 0001-01-01T00:00:00Z"},
+		{"time too early", func(r *costgate.CodedRow, table []string) { r.Times[1] = math.MinInt64 + 1 }, "ChargePeriodEnd 1677-09-21"},
+		{"bad extension", func(r *costgate.CodedRow, table []string) { r.Extensions = map[string]string{"y": "1"} }, `extension column "y"`},
+	} {
+		src := badRow{newCodedSource(rows), 5, c.bad}
+		_, err := s.ReplaceSource(ctx, p, src, "new", "new")
+		if err == nil || !strings.Contains(err.Error(), "row 5") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want row 5 and %q", c.name, err, c.want)
+		}
+	}
+	got, err := s.LineItems(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diffRows(got, rows[:10]); d != "" {
+		t.Fatalf("the partition changed: %s", d)
+	}
+}
+
+// badRow spoils one row of a coded source.
+type badRow struct {
+	*codedSource
+	row int
+	bad func(r *costgate.CodedRow, table []string)
+}
+
+func (b badRow) MapKeys() (tags, exts []string) {
+	tags, exts = b.codedSource.MapKeys()
+	return tags, append(exts, "y")
+}
+
+func (b badRow) CodedRow(i int, r *costgate.CodedRow) []string {
+	table := b.codedSource.CodedRow(i, r)
+	if i == b.row {
+		b.bad(r, table)
+	}
+	return table
+}
+
+func fieldIndex(name string) int { return slices.Index(costgate.StringFields[:], name) }
 
 // TestCodedSourceSameRows: a partition written through a coded source
 // reads back as the rows, and answers queries as the same rows written
@@ -70,10 +155,10 @@ func TestCodedSourceSameRows(t *testing.T) {
 // badCodes gives every row an id past the end of its table.
 type badCodes struct{ *codedSource }
 
-func (b badCodes) CodedLineItem(i int, li *costgate.LineItem, ids []uint32) []string {
-	table := b.codedSource.CodedLineItem(i, li, ids)
+func (b badCodes) CodedRow(i int, r *costgate.CodedRow) []string {
+	table := b.codedSource.CodedRow(i, r)
 	if i == 3 {
-		ids[16] = uint32(len(table)) + 5
+		r.IDs[16] = uint32(len(table)) + 5
 	}
 	return table
 }

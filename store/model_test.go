@@ -381,9 +381,28 @@ func (o opaqueSource) MapKeys() (tags, exts []string) {
 // growing table would be.
 type codedSource struct {
 	rows   []costgate.LineItem
-	bare   []costgate.LineItem // rows without their strings
-	ids    [][]uint32
+	coded  []costgate.CodedRow
 	tables [][]string // per row
+}
+
+// codedRowOf is li as a CodedRow, with ids for its strings; written out
+// field by field here rather than taken from the store's own tables.
+func codedRowOf(li *costgate.LineItem, ids []uint32) costgate.CodedRow {
+	nanos := func(t time.Time) int64 {
+		if t.IsZero() {
+			return costgate.NullTime
+		}
+		return t.UnixNano()
+	}
+	r := costgate.CodedRow{
+		Times: [...]int64{nanos(li.ChargePeriodStart), nanos(li.ChargePeriodEnd), nanos(li.BillingPeriodStart), nanos(li.BillingPeriodEnd)},
+		Amounts: [...]int64{int64(li.EffectiveCost), int64(li.BilledCost), int64(li.ListCost), int64(li.ContractedCost),
+			int64(li.ListUnitPrice), int64(li.ContractedUnitPrice),
+			int64(li.ConsumedQuantity), int64(li.PricingQuantity), int64(li.CommitmentDiscountQuantity)},
+		Tags: li.Tags, Extensions: li.Extensions,
+	}
+	copy(r.IDs[:], ids)
+	return r
 }
 
 func newCodedSource(rows []costgate.LineItem) *codedSource {
@@ -411,13 +430,8 @@ func newCodedSource(rows []costgate.LineItem) *codedSource {
 		for k, f := range lineItemStrings {
 			row[k] = id(table, ids, f.get(&rows[i]))
 		}
-		c.ids = append(c.ids, row)
+		c.coded = append(c.coded, codedRowOf(&rows[i], row))
 		lens[i] = len(*table)
-		bare := rows[i]
-		for _, f := range lineItemStrings {
-			f.set(&bare, "")
-		}
-		c.bare = append(c.bare, bare)
 	}
 	for i := range rows {
 		t := a
@@ -439,8 +453,7 @@ func (c *codedSource) MapKeys() (tags, exts []string) {
 	return costgate.LineItemSlice(c.rows).MapKeys()
 }
 
-func (c *codedSource) CodedLineItem(i int, li *costgate.LineItem, ids []uint32) []string {
-	*li = c.bare[i]
-	copy(ids, c.ids[i])
+func (c *codedSource) CodedRow(i int, r *costgate.CodedRow) []string {
+	*r = c.coded[i]
 	return c.tables[i]
 }

@@ -277,13 +277,53 @@ func checkPartition(p costgate.Partition) error {
 // rowCheck checks that rows belong in a partition: its billing period's
 // bounds are worked out once, not once a row.
 type rowCheck struct {
-	p          costgate.Partition
-	start, end time.Time // the billing period, [start, end) in UTC
+	p                    costgate.Partition
+	start, end           time.Time // the billing period, [start, end) in UTC
+	startNanos, endNanos int64     // the same in Unix nanoseconds
+	minNanos, maxNanos   int64     // minTime, maxTime
 }
 
 func newRowCheck(p costgate.Partition) *rowCheck {
-	return &rowCheck{p: p, start: p.BillingPeriod.Start(), end: p.BillingPeriod.End()}
+	c := &rowCheck{p: p, start: p.BillingPeriod.Start(), end: p.BillingPeriod.End(), minNanos: minTime.UnixNano(), maxNanos: maxTime.UnixNano()}
+	c.startNanos, c.endNanos = c.start.UnixNano(), c.end.UnixNano()
+	return c
 }
+
+// codedRow is lineItem for a coded row whose ids are within table.
+func (c *rowCheck) codedRow(i int, cr *costgate.CodedRow, table []string) error {
+	p := c.p
+	acct := "" // id 0 is empty whatever table[0] holds
+	if id := cr.IDs[acctField]; id != 0 {
+		acct = table[id]
+	}
+	if acct != p.BillingAccountID {
+		return fmt.Errorf("row %d: BillingAccountId %q is not the partition's %q", i, acct, p.BillingAccountID)
+	}
+	if cr.Times[timeChargeStart] == costgate.NullTime {
+		return fmt.Errorf("row %d: ChargePeriodStart is required", i)
+	}
+	if bps := cr.Times[timeBillingStart]; bps == costgate.NullTime || bps < c.startNanos || bps >= c.endNanos {
+		return fmt.Errorf("row %d: BillingPeriodStart %s is not in the partition's billing period %s",
+			i, nanosTime(bps).Format(time.RFC3339), p.BillingPeriod)
+	}
+	for k := range cr.Extensions {
+		if !strings.HasPrefix(k, extPrefix) || len(k) == len(extPrefix) {
+			return fmt.Errorf("row %d: extension column %q must be named x_NAME", i, k)
+		}
+	}
+	for k, v := range cr.Times {
+		if v != costgate.NullTime && (v < c.minNanos || v >= c.maxNanos) {
+			return fmt.Errorf("row %d: %s %s is out of range", i, costgate.TimeFields[k], nanosTime(v).Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// Indexes in costgate.TimeFields (and lineItemTimes).
+const (
+	timeChargeStart  = 0
+	timeBillingStart = 2
+)
 
 // lineItem checks that row i belongs in the partition.
 func (c *rowCheck) lineItem(i int, li *costgate.LineItem) error {
@@ -370,7 +410,7 @@ func samePtr(a, b map[string]string) bool {
 func lineItemSpec(rows []costgate.LineItem) *tableSpec {
 	tagKeys := mapKeys(len(rows), func(i int) map[string]string { return rows[i].Tags })
 	extKeys := mapKeys(len(rows), func(i int) map[string]string { return rows[i].Extensions })
-	return lineItemSpecOf(len(rows), tagKeys, extKeys, nil, func(i int, _ *rowBuf) *costgate.LineItem { return &rows[i] })
+	return lineItemSpecOf(len(rows), tagKeys, extKeys, nil, lineItemReader(func(i int, _ *rowBuf) *costgate.LineItem { return &rows[i] }))
 }
 
 // lineItemSourceSpec describes the rows of src as a table to build. Each
@@ -385,7 +425,7 @@ func lineItemSourceSpec(p costgate.Partition, src costgate.LineItemSource) *tabl
 	}
 	var bad firstRowError
 	check := newRowCheck(p)
-	row := func(i int, r *rowBuf) *costgate.LineItem {
+	read := lineItemReader(func(i int, r *rowBuf) *costgate.LineItem {
 		if r.li == nil {
 			r.li = new(costgate.LineItem)
 		}
@@ -394,19 +434,21 @@ func lineItemSourceSpec(p costgate.Partition, src costgate.LineItemSource) *tabl
 			bad.add(i, err)
 		}
 		return r.li
-	}
+	})
 	if coded, ok := src.(costgate.CodedLineItemSource); ok {
-		// The string fields come as ids into the source's tables: each
-		// distinct value of a table is coded once (extractColumns).
-		row = func(i int, r *rowBuf) *costgate.LineItem {
-			if r.li == nil {
-				r.li = new(costgate.LineItem)
-				r.ids = make([]uint32, len(costgate.StringFields))
+		// The string fields come as ids into the source's tables (each
+		// distinct value of a table is coded once, extractColumns), the
+		// times and amounts as the integers the columns hold.
+		read = func(i int, r *rowBuf) (tags, exts map[string]string) {
+			if r.coded == nil {
+				r.coded = new(costgate.CodedRow)
 			}
-			r.table = coded.CodedLineItem(i, r.li, r.ids)
+			cr := r.coded
+			r.table = coded.CodedRow(i, cr)
 			if len(r.table) == 0 {
 				r.table = emptyTable
 			}
+			r.ids = cr.IDs[:]
 			for _, id := range r.ids {
 				if int(id) >= len(r.table) {
 					bad.add(i, fmt.Errorf("row %d: string id %d outside its table of %d", i, id, len(r.table)))
@@ -414,26 +456,44 @@ func lineItemSourceSpec(p costgate.Partition, src costgate.LineItemSource) *tabl
 					break
 				}
 			}
-			r.li.BillingAccountID = "" // for the check; id 0 is empty whatever table[0] holds
-			if id := r.ids[acctField]; id != 0 {
-				r.li.BillingAccountID = r.table[id]
-			}
-			if err := check.lineItem(i, r.li); err != nil {
+			if err := check.codedRow(i, cr, r.table); err != nil {
 				bad.add(i, err)
 			}
-			return r.li
+			copy(r.ints, cr.Times[:])
+			copy(r.money, cr.Amounts[:])
+			return cr.Tags, cr.Extensions
 		}
 	}
-	spec := lineItemSpecOf(src.Len(), sortKeys(tags), sortKeys(exts), &bad, row)
+	spec := lineItemSpecOf(src.Len(), sortKeys(tags), sortKeys(exts), &bad, read)
 	spec.check = bad.get
 	return spec
 }
 
-// lineItemSpecOf describes n rows, row i being row(i, r) for the worker
-// whose buffer is r, as a table to build. tagKeys and extKeys are sorted
+// rowReader reads row i into r: its string columns (r.strs and
+// r.present, or coded in r.table and r.ids), r.ints (lineItemTimes) and
+// r.money (lineItemNums); it returns the row's Tags and Extensions.
+type rowReader func(i int, r *rowBuf) (tags, exts map[string]string)
+
+// lineItemReader reads rows given as line items.
+func lineItemReader(row func(i int, r *rowBuf) *costgate.LineItem) rowReader {
+	return func(i int, r *rowBuf) (tags, exts map[string]string) {
+		li := row(i, r)
+		fixed := r.strs[:len(lineItemStrings)]
+		lineItemStringValues(li, fixed)
+		for j, v := range fixed {
+			r.present[j] = v != ""
+		}
+		lineItemTimeValues(li, r.ints)
+		lineItemNumValues(li, r.money)
+		return li.Tags, li.Extensions
+	}
+}
+
+// lineItemSpecOf describes n rows, read by read for the worker whose
+// buffer is r, as a table to build. tagKeys and extKeys are sorted
 // and should hold every key of the rows' Tags and Extensions: a row with
 // another key is reported to bad (nil: the keys were read from the rows).
-func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, row func(i int, r *rowBuf) *costgate.LineItem) *tableSpec {
+func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, read rowReader) *tableSpec {
 	spec := &tableSpec{
 		kind:    tableLineItems,
 		rows:    n,
@@ -471,53 +531,45 @@ func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, row fu
 		spec.money = append(spec.money, colSpec{name: f.name, bsi: f.bsi})
 	}
 	spec.extract = func(i int, r *rowBuf) {
-		li := row(i, r)
-		if r.table == nil {
-			lineItemStringValues(li, r.strs[:fixed])
-			for j, v := range r.strs[:fixed] {
-				r.present[j] = v != ""
-			}
-		} // else the fixed columns came coded, in r.ids (extractColumns)
-		if len(li.Tags) > 0 && r.tagCodes != nil {
+		tags, exts := read(i, r)
+		if len(tags) > 0 && r.tagCodes != nil {
 			r.tagRows++
-			id := mapIdentity(li.Tags)
+			id := mapIdentity(tags)
 			if off, ok := r.tagCodes[id]; ok {
 				r.tagHit = r.tagFlat[off : int(off)+len(tagKeys)]
 			} else {
 				r.tagMap = id
 			}
 		}
-		if len(li.Tags) > 0 && r.tagHit == nil {
+		if len(tags) > 0 && r.tagHit == nil {
 			found := 0
 			if len(tagKeys) <= 8 {
 				// A lookup per known key beats iterating a map.
 				for j, k := range tagKeys {
-					if v, ok := li.Tags[k]; ok {
+					if v, ok := tags[k]; ok {
 						r.strs[fixed+j], r.present[fixed+j] = v, true
 						found++
 					}
 				}
 			} else {
-				for k, v := range li.Tags {
+				for k, v := range tags {
 					if j, ok := tagSlot[k]; ok {
 						r.strs[j], r.present[j] = v, true
 						found++
 					}
 				}
 			}
-			if found < len(li.Tags) && bad != nil {
+			if found < len(tags) && bad != nil {
 				bad.add(i, fmt.Errorf("row %d: a tag key is missing from the row source's MapKeys", i))
 			}
 		}
-		for k, v := range li.Extensions {
+		for k, v := range exts {
 			if j, ok := extSlot[k]; ok {
 				r.strs[j], r.present[j] = v, true
 			} else if bad != nil {
 				bad.add(i, fmt.Errorf("row %d: extension column %q is missing from the row source's MapKeys", i, k))
 			}
 		}
-		lineItemTimeValues(li, r.ints)
-		lineItemNumValues(li, r.money)
 	}
 	return spec
 }

@@ -23,6 +23,18 @@ import (
 type codedTable struct {
 	strs []string
 	off  map[*[]string]uint32
+	once sync.Once
+	days []int64
+}
+
+// dayNanos returns days as Unix nanoseconds, made once per table.
+func (t *codedTable) dayNanos(days []time.Time) []int64 {
+	t.once.Do(func() {
+		for _, d := range days {
+			t.days = append(t.days, d.UnixNano())
+		}
+	})
+	return t.days
 }
 
 func newCodedTable(dc *Dicts) *codedTable {
@@ -45,7 +57,18 @@ func field(name string) int {
 	return k
 }
 
+// amount is an AmountFields index, by FOCUS name.
+func amount(name string) int {
+	k := slices.Index(costgate.AmountFields[:], name)
+	if k < 0 {
+		panic("no amount field " + name)
+	}
+	return k
+}
+
 var (
+	aEffective, aBilled, aList, aConsumed = amount("EffectiveCost"), amount("BilledCost"), amount("ListCost"), amount("ConsumedQuantity")
+
 	fAccount, fAccountName, fSubAccount = field("BillingAccountId"), field("BillingAccountName"), field("SubAccountId")
 	fProvider, fService, fCategory      = field("ProviderName"), field("ServiceName"), field("ServiceCategory")
 	fRegion, fResource, fResType        = field("RegionId"), field("ResourceId"), field("ResourceType")
@@ -55,58 +78,65 @@ var (
 
 // codedPart is one partition's rows as a coded source.
 type codedPart struct {
-	m                *lineItemMaker
-	t                *codedTable
-	p                Part
-	bpStart, bpEnd   time.Time
-	aws, usd         uint32
-	acct, acctName   uint32
-	svc, cat, region uint32
-	res, resType     uint32
-	sku, charge, pc  uint32
+	m              *lineItemMaker
+	t              *codedTable
+	p              Part
+	bpStart, bpEnd time.Time
+	// the same times as the coded rows carry them
+	bpStartNanos, bpEndNanos int64
+	dayNanos                 []int64
+	aws, usd                 uint32
+	acct, acctName           uint32
+	svc, cat, region         uint32
+	res, resType             uint32
+	sku, charge, pc          uint32
 }
 
 func newCodedPart(m *lineItemMaker, t *codedTable, p Part) *codedPart {
 	dc := m.d.D
-	return &codedPart{m: m, t: t, p: p,
+	c := &codedPart{m: m, t: t, p: p,
 		bpStart: dc.DayTimes[monthStartDay[p.Month]], bpEnd: dc.DayTimes[monthStartDay[p.Month+1]],
 		aws: uint32(len(t.strs) - 2), usd: uint32(len(t.strs) - 1),
 		acct: t.off[&dc.Accounts], acctName: t.off[&dc.AccountNames], svc: t.off[&dc.Services], cat: t.off[&dc.Categories],
 		region: t.off[&dc.Regions], res: t.off[&dc.Resources], resType: t.off[&dc.ResTypes], sku: t.off[&dc.SKUs],
 		charge: t.off[&dc.ChargeCats], pc: t.off[&dc.PricingCats]}
+	c.bpStartNanos, c.bpEndNanos = c.bpStart.UnixNano(), c.bpEnd.UnixNano()
+	c.dayNanos = t.dayNanos(dc.DayTimes)
+	return c
 }
 
 func (c *codedPart) Len() int { return c.p.Hi - c.p.Lo }
 
 func (c *codedPart) LineItem(i int, li *costgate.LineItem) {
-	ids := make([]uint32, len(costgate.StringFields))
-	table := c.CodedLineItem(i, li, ids)
+	var r costgate.CodedRow
+	table := c.CodedRow(i, &r)
+	*li = costgate.LineItem{}
 	for k, name := range costgate.StringFields {
-		if ids[k] != 0 {
-			setString(li, name, table[ids[k]])
+		if r.IDs[k] != 0 {
+			setString(li, name, table[r.IDs[k]])
 		}
 	}
+	d, dc := c.m.d, c.m.d.D
+	row := c.p.Lo + i
+	li.ChargePeriodStart, li.ChargePeriodEnd = dc.DayTimes[d.Day[row]], dc.DayTimes[d.Day[row]+1]
+	li.BillingPeriodStart, li.BillingPeriodEnd = c.bpStart, c.bpEnd
+	li.ConsumedQuantity = costgate.Quantity(d.Qty[row])
+	li.BilledCost, li.EffectiveCost, li.ListCost = costgate.Money(d.Billed[row]), costgate.Money(d.Effective[row]), costgate.Money(d.List[row])
+	li.Tags = r.Tags
 }
 
 func (c *codedPart) MapKeys() (tags, extensions []string) { return []string{"team", "env"}, nil }
 
-func (c *codedPart) CodedLineItem(i int, li *costgate.LineItem, ids []uint32) []string {
-	d, dc := c.m.d, c.m.d.D
+func (c *codedPart) CodedRow(i int, cr *costgate.CodedRow) []string {
+	d := c.m.d
 	r := c.p.Lo + i
 	s := uint32(d.Service[r])
-	*li = costgate.LineItem{
-		ChargePeriodStart:  dc.DayTimes[d.Day[r]],
-		ChargePeriodEnd:    dc.DayTimes[d.Day[r]+1],
-		BillingPeriodStart: c.bpStart,
-		BillingPeriodEnd:   c.bpEnd,
-		ConsumedQuantity:   costgate.Quantity(d.Qty[r]),
-		BilledCost:         costgate.Money(d.Billed[r]),
-		EffectiveCost:      costgate.Money(d.Effective[r]),
-		ListCost:           costgate.Money(d.List[r]),
-		Tags:               c.m.tags[d.Resource[r]],
-	}
-	clear(ids)
 	a := uint32(d.Account[r])
+	*cr = costgate.CodedRow{Tags: c.m.tags[d.Resource[r]]}
+	cr.Times = [...]int64{c.dayNanos[d.Day[r]], c.dayNanos[d.Day[r]+1], c.bpStartNanos, c.bpEndNanos}
+	cr.Amounts[aEffective], cr.Amounts[aBilled], cr.Amounts[aList] = d.Effective[r], d.Billed[r], d.List[r]
+	cr.Amounts[aConsumed] = d.Qty[r]
+	ids := &cr.IDs
 	ids[fAccount], ids[fAccountName], ids[fSubAccount] = c.acct+a, c.acctName+a, c.acct+a
 	ids[fProvider], ids[fCurrency] = c.aws, c.usd
 	ids[fService], ids[fCategory], ids[fRegion] = c.svc+s, c.cat+s, c.region+uint32(d.Region[r])

@@ -30,6 +30,9 @@ var (
 	qtySlots   []*column
 	slotOf     = map[*column]int{}
 	strField   []int // strSlots[s]'s index in costgate.StringFields
+	timeField  []int // timeSlots[s]'s index in costgate.TimeFields
+	moneyField []int // moneySlots[s]'s index in costgate.AmountFields
+	qtyField   []int // qtySlots[s]'s index in costgate.AmountFields
 	acctSlot   int
 	bpsSlot    int // BillingPeriodStart
 	cpsSlot    int // ChargePeriodStart
@@ -61,6 +64,22 @@ func init() {
 			panic("focus: string column " + c.name + " is not in costgate.StringFields")
 		}
 		strField = append(strField, f)
+	}
+	index := func(fields []string, kind string, c *column) int {
+		f := slices.Index(fields, c.name)
+		if f < 0 {
+			panic("focus: " + kind + " column " + c.name + " is not in costgate's " + kind + " fields")
+		}
+		return f
+	}
+	for _, c := range timeSlots {
+		timeField = append(timeField, index(costgate.TimeFields[:], "time", c))
+	}
+	for _, c := range moneySlots {
+		moneyField = append(moneyField, index(costgate.AmountFields[:], "amount", c))
+	}
+	for _, c := range qtySlots {
+		qtyField = append(qtyField, index(costgate.AmountFields[:], "amount", c))
 	}
 	acctSlot = slotOf[lookup("BillingAccountId")]
 	bpsSlot = slotOf[lookup("BillingPeriodStart")]
@@ -344,20 +363,29 @@ func (b *compactBatch) LineItem(i int, li *costgate.LineItem) {
 	b.setNonStrings(r, li)
 }
 
-// CodedLineItem is LineItem with the string fields given as ids into
-// the batch's string table (collector.CodedRowBatch): the store codes
-// each distinct value once instead of once a row.
-func (b *compactBatch) CodedLineItem(i int, li *costgate.LineItem, ids []uint32) []string {
+// CodedRow sets *cr to row i with the string fields as ids into the
+// batch's string table (collector.CodedRowBatch): the store codes each
+// distinct value once instead of once a row, and reads the times and
+// amounts as they are.
+func (b *compactBatch) CodedRow(i int, cr *costgate.CodedRow) []string {
 	b.load()
 	r := &b.rows[i]
-	*li = costgate.LineItem{}
-	clear(ids)
+	*cr = costgate.CodedRow{Tags: b.maps[r.tags], Extensions: b.maps[r.ext]}
 	for s, f := range strField {
-		if id := r.str[s]; id != 0 {
-			ids[f] = id
-		}
+		cr.IDs[f] = r.str[s]
 	}
-	b.setNonStrings(r, li)
+	for k := range cr.Times {
+		cr.Times[k] = costgate.NullTime
+	}
+	for s, f := range timeField {
+		cr.Times[f] = r.times[s]
+	}
+	for s, f := range moneyField {
+		cr.Amounts[f] = r.money[s]
+	}
+	for s, f := range qtyField {
+		cr.Amounts[f] = r.qty[s]
+	}
 	return b.strs
 }
 
