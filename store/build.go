@@ -61,10 +61,12 @@ type rowBuf struct {
 	tagFlat  []uint32
 	tagHit   []uint32
 	tagMap   unsafe.Pointer
-	// tagMisses counts maps cached; a chunk whose rows rarely share a
-	// map (a map of its own per row) stops caching (tagCodes = nil).
-	tagMisses, tagRows int
 }
+
+// maxTagMaps bounds the Tags maps a chunk caches: rows that each bring a
+// map of their own (a converter building tags per row) fill it, and the
+// rows after it read their maps uncached.
+var maxTagMaps = 1 << 16
 
 // mapIdentity returns the identity of a map (its header's address).
 func mapIdentity(m map[string]string) unsafe.Pointer {
@@ -553,14 +555,7 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 					cols[j][i] = ds[j].code(r.strs[j])
 				}
 			}
-			if r.tagMap != nil {
-				r.tagMisses++
-			}
-			if r.tagMap != nil && r.tagMisses >= 4096 && r.tagMisses*2 > r.tagRows {
-				// Over half the rows with tags brought a map not seen
-				// before: caching costs more than it saves.
-				r.tagCodes, r.tagFlat = nil, nil
-			} else if r.tagMap != nil {
+			if r.tagMap != nil && len(r.tagCodes) < maxTagMaps {
 				off := uint32(len(r.tagFlat))
 				for j := tagLo; j < tagLo+tagN; j++ {
 					code := uint32(0)

@@ -262,8 +262,10 @@ func (m missingKeys) MapKeys() (tags, extensions []string) {
 }
 
 // TestUnsharedTagMaps: rows that each bring a Tags map of their own (the
-// store stops caching maps part way through a chunk) keep their tags.
+// store's cache of maps fills part way through a chunk) keep their tags.
 func TestUnsharedTagMaps(t *testing.T) {
+	defer func(n int) { maxTagMaps = n }(maxTagMaps)
+	maxTagMaps = 1000
 	ctx := context.Background()
 	cfg := smallConfig(10)
 	cfg.RowsPer = 30_000

@@ -533,7 +533,6 @@ func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, read r
 	spec.extract = func(i int, r *rowBuf) {
 		tags, exts := read(i, r)
 		if len(tags) > 0 && r.tagCodes != nil {
-			r.tagRows++
 			id := mapIdentity(tags)
 			if off, ok := r.tagCodes[id]; ok {
 				r.tagHit = r.tagFlat[off : int(off)+len(tagKeys)]
