@@ -1,8 +1,13 @@
 package store
 
 import (
+	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"unsafe"
+
+	"github.com/costgate/costgate"
 )
 
 // TestBufCache: buffers come back for the same size class, zeroed when
@@ -113,5 +118,48 @@ func TestBuildsReuseBuffers(t *testing.T) {
 	}
 	if bufs.held == 0 {
 		t.Fatal("no buffer was kept: the test proves nothing")
+	}
+}
+
+// TestConcurrentReplaces: partitions replaced two at a time (as collect
+// does), sharing the store's build buffers, each hold their own rows.
+func TestConcurrentReplaces(t *testing.T) {
+	ctx := context.Background()
+	cfg := smallConfig(14)
+	cfg.RowsPer = 9000
+	parts := cfg.partitions()
+	rows := make([][]costgate.LineItem, len(parts))
+	for i, p := range parts {
+		rows[i] = cfg.generate(p, 0)
+	}
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	for round := 0; round < 3; round++ {
+		var wg sync.WaitGroup
+		errs := make([]error, len(parts))
+		for i, p := range parts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				src := costgate.LineItemSource(costgate.LineItemSlice(rows[i]))
+				if (i+round)%2 == 0 {
+					src = newCodedSource(rows[i])
+				}
+				_, errs[i] = s.ReplaceSource(ctx, p, src, fmt.Sprint(round), fmt.Sprint(round))
+			}()
+		}
+		wg.Wait()
+		for i, p := range parts {
+			if errs[i] != nil {
+				t.Fatalf("round %d, %s: %v", round, p, errs[i])
+			}
+			got, err := s.LineItems(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := diffRows(got, rows[i]); d != "" {
+				t.Fatalf("round %d, %s: %s", round, p, d)
+			}
+		}
 	}
 }
