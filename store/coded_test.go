@@ -215,37 +215,16 @@ func TestSharedTagMaps(t *testing.T) {
 	}
 	s := openTest(t, t.TempDir())
 	defer s.Close()
-	if _, err := s.ReplaceSource(ctx, p, costgate.LineItemSlice(rows), "1", "1"); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.LineItems(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := diffRows(got, rows); d != "" {
-		t.Fatal(d)
-	}
-	res, err := s.Query(ctx, Query{GroupBy: []string{"tag:team"}, Measures: []Measure{Count}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Rows) != len(want) {
-		t.Fatalf("%d team groups, want %d", len(res.Rows), len(want))
-	}
-	for _, r := range res.Rows {
-		if r.Count != want[r.Keys[0]] {
-			t.Errorf("team %q: %d rows, want %d", r.Keys[0], r.Count, want[r.Keys[0]])
-		}
-	}
+	replaceAndCheckTeams(t, s, p, rows, want)
 
 	// A shared map whose key MapKeys leaves out: the lowest row using it
 	// (row 3, then every 7th row) is named, and nothing is written.
 	src := missingKeys{costgate.LineItemSlice(rows), "owner"}
-	_, err = s.ReplaceSource(ctx, p, src, "2", "2")
+	_, err := s.ReplaceSource(ctx, p, src, "2", "2")
 	if err == nil || !strings.Contains(err.Error(), "row 3:") {
 		t.Fatalf("replace with a tag key missing from MapKeys: %v", err)
 	}
-	if got, err = s.LineItems(ctx, p); err != nil || diffRows(got, rows) != "" {
+	if got, err := s.LineItems(ctx, p); err != nil || diffRows(got, rows) != "" {
 		t.Fatalf("the partition changed after a failed replace (%v)", err)
 	}
 }
@@ -266,7 +245,6 @@ func (m missingKeys) MapKeys() (tags, extensions []string) {
 func TestUnsharedTagMaps(t *testing.T) {
 	defer func(n int) { maxTagMaps = n }(maxTagMaps)
 	maxTagMaps = 1000
-	ctx := context.Background()
 	cfg := smallConfig(10)
 	cfg.RowsPer = 30_000
 	p := cfg.partitions()[0]
@@ -281,6 +259,15 @@ func TestUnsharedTagMaps(t *testing.T) {
 	}
 	s := openTest(t, t.TempDir())
 	defer s.Close()
+	replaceAndCheckTeams(t, s, p, rows, want)
+}
+
+// replaceAndCheckTeams writes rows through a row source and checks that
+// they read back as they are and that each team tag value has the rows
+// want gives it.
+func replaceAndCheckTeams(t *testing.T, s *Store, p costgate.Partition, rows []costgate.LineItem, want map[string]int64) {
+	t.Helper()
+	ctx := context.Background()
 	if _, err := s.ReplaceSource(ctx, p, costgate.LineItemSlice(rows), "1", "1"); err != nil {
 		t.Fatal(err)
 	}
