@@ -137,11 +137,6 @@ func gcCycles() uint64 {
 
 // cpuTime is the process's user+system CPU time (all threads, Go and
 // DuckDB's alike).
-func cpuTime() time.Duration {
-	u, s := cpuTimes()
-	return u + s
-}
-
 // cpuTimes returns the process's user and system CPU time.
 func cpuTimes() (user, sys time.Duration) {
 	var ru syscall.Rusage
