@@ -412,10 +412,16 @@ func (d *chunkDict) code(v string) uint32 {
 // SubAccountId of a single account). An id is looked up in the chunk's
 // dictionary once per column it shows up in, not once a row.
 type tableRemaps struct {
-	last *string
-	rm   []uint64 // slots 2·id and 2·id+1
-	all  map[*string][]uint64
+	cur  *remap // the last table's
+	prev *remap // the one before: rows of two tables alternating switch between these
+	all  map[*string]*remap
 	bufs *bufCache
+}
+
+// remap is one table's: slots 2·id and 2·id+1.
+type remap struct {
+	table *string
+	rm    []uint64
 }
 
 // code returns the chunk code of table[id] in column j of dictionary d.
@@ -437,33 +443,37 @@ func remapCode(rm []uint64, id uint32, j int, d *chunkDict, table []string) uint
 // of returns the remap of table, grown to its length.
 func (t *tableRemaps) of(table []string) []uint64 {
 	p := unsafe.SliceData(table)
-	if p != t.last {
-		if t.all == nil {
-			t.all = map[*string][]uint64{}
+	if t.cur == nil || t.cur.table != p {
+		if t.prev != nil && t.prev.table == p {
+			t.cur, t.prev = t.prev, t.cur
+		} else {
+			if t.all == nil {
+				t.all = map[*string]*remap{}
+			}
+			r := t.all[p]
+			if r == nil {
+				r = &remap{table: p}
+				t.all[p] = r
+			}
+			t.cur, t.prev = r, t.cur
 		}
-		if t.last != nil {
-			t.all[t.last] = t.rm
-		}
-		t.last, t.rm = p, t.all[p]
 	}
-	if len(t.rm) < 2*len(table) {
+	r := t.cur
+	if len(r.rm) < 2*len(table) {
 		// A table that grew (a longer prefix of its array): grown to
 		// twice what it needs, so that growing row by row stays cheap.
 		rm := t.bufs.u64s(4*len(table), true)
-		copy(rm, t.rm)
-		t.bufs.putU64s(t.rm)
-		t.rm = rm
+		copy(rm, r.rm)
+		t.bufs.putU64s(r.rm)
+		r.rm = rm
 	}
-	return t.rm
+	return r.rm
 }
 
 // release gives the remaps' memory back.
 func (t *tableRemaps) release() {
-	if t.last != nil {
-		t.all[t.last] = t.rm
-	}
-	for _, rm := range t.all {
-		t.bufs.putU64s(rm)
+	for _, r := range t.all {
+		t.bufs.putU64s(r.rm)
 	}
 	*t = tableRemaps{bufs: t.bufs}
 }

@@ -407,25 +407,32 @@ func (b *compactBatch) setNonStrings(r *compactRow, li *costgate.LineItem) {
 }
 
 // MapKeys lists the keys of the Tags and x_ column maps the rows use.
+// Map ids index the batch's table of maps, so a bit per id marks the maps
+// already listed.
 func (b *compactBatch) MapKeys() (tags, extensions []string) {
 	b.load()
-	seenTags, seenExt := map[uint32]bool{}, map[uint32]bool{}
-	var lastTags, lastExt uint32
+	// Tags and x_ maps share the table (their texts never collide), so one
+	// set of bits serves both.
+	seen := make([]uint64, len(b.maps)/64+1)
+	first := func(id uint32) bool {
+		if id == 0 || seen[id/64]&(1<<(id%64)) != 0 {
+			return false
+		}
+		seen[id/64] |= 1 << (id % 64)
+		return true
+	}
 	for i := range b.rows {
 		r := &b.rows[i]
-		if r.tags != 0 && r.tags != lastTags && !seenTags[r.tags] {
-			seenTags[r.tags] = true
+		if first(r.tags) {
 			for k := range b.maps[r.tags] {
 				tags = append(tags, k)
 			}
 		}
-		if r.ext != 0 && r.ext != lastExt && !seenExt[r.ext] {
-			seenExt[r.ext] = true
+		if first(r.ext) {
 			for k := range b.maps[r.ext] {
 				extensions = append(extensions, k)
 			}
 		}
-		lastTags, lastExt = r.tags, r.ext
 	}
 	return tags, extensions
 }
