@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/costgate/costgate"
@@ -62,6 +63,36 @@ func TestBufCache(t *testing.T) {
 		t.Fatal("a nil cache must allocate")
 	}
 	none.putU32s(make([]uint32, 10))
+}
+
+// TestBufCacheIdle: kept buffers are dropped once no build has given
+// one back for bufIdle.
+func TestBufCacheIdle(t *testing.T) {
+	defer func(d time.Duration) { bufIdle = d }(bufIdle)
+	bufIdle = 20 * time.Millisecond
+	c := newBufCache(1 << 30)
+	c.putU32s(c.u32s(100_000, false))
+	held := func() int64 {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.held
+	}
+	if held() == 0 {
+		t.Fatal("nothing kept after a put")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for held() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d bytes kept 5 s after the last put (idle %s)", held(), bufIdle)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// A put after that arms the timer again.
+	c.putU32s(c.u32s(100_000, false))
+	if held() == 0 {
+		t.Fatal("nothing kept after the second put")
+	}
+	c.reset()
 }
 
 // TestBuildsReuseBuffers: segments built one after another from reused
