@@ -405,77 +405,73 @@ func (d *chunkDict) code(v string) uint32 {
 	return c
 }
 
-// tableRemaps maps the ids of a coded source's string tables to one
-// chunk's dictionary codes: per table (by its array), per id, two slots
-// of the column+1 it was coded for and the code, the most recent first
-// (an id often stands in two columns of a row: BillingAccountId and
-// SubAccountId of a single account). An id is looked up in the chunk's
-// dictionary once per column it shows up in, not once a row.
-type tableRemaps struct {
-	cur  *remap // the last table's
-	prev *remap // the one before: rows of two tables alternating switch between these
-	all  map[*string]*remap
-	bufs *bufCache
+// chunkTables keeps, for one chunk of coded rows, the string tables its
+// rows name and which table each row names. The row loop stores raw ids;
+// each column is then remapped on its own (remapColumns) through one
+// small array per table, where one array for every column of a table
+// would be many times the size and miss the cache on every row.
+type chunkTables struct {
+	tabs  [][]string // the longest view of each table seen
+	ptrs  []*string
+	tabOf []uint32 // per row of the chunk: its table's index in tabs
+	lo    int      // the chunk's first row
+	bufs  *bufCache
 }
 
-// remap is one table's: slots 2·id and 2·id+1.
-type remap struct {
-	table *string
-	rm    []uint64
-}
-
-// code returns the chunk code of table[id] in column j of dictionary d.
-func remapCode(rm []uint64, id uint32, j int, d *chunkDict, table []string) uint32 {
-	tag := uint64(j+1) << 32
-	s := rm[2*id : 2*id+2 : 2*id+2]
-	if s[0]&^0xffffffff == tag {
-		return uint32(s[0])
-	}
-	if s[1]&^0xffffffff == tag {
-		s[0], s[1] = s[1], s[0]
-		return uint32(s[0])
-	}
-	code := d.code(table[id])
-	s[1], s[0] = s[0], tag|uint64(code)
-	return code
-}
-
-// of returns the remap of table, grown to its length.
-func (t *tableRemaps) of(table []string) []uint64 {
+// add records that row i names table.
+func (ct *chunkTables) add(i int, table []string) {
 	p := unsafe.SliceData(table)
-	if t.cur == nil || t.cur.table != p {
-		if t.prev != nil && t.prev.table == p {
-			t.cur, t.prev = t.prev, t.cur
-		} else {
-			if t.all == nil {
-				t.all = map[*string]*remap{}
-			}
-			r := t.all[p]
-			if r == nil {
-				r = &remap{table: p}
-				t.all[p] = r
-			}
-			t.cur, t.prev = r, t.cur
+	t := len(ct.ptrs) - 1
+	if t < 0 || ct.ptrs[t] != p {
+		t = slices.Index(ct.ptrs, p)
+		if t < 0 {
+			t = len(ct.ptrs)
+			ct.ptrs, ct.tabs = append(ct.ptrs, p), append(ct.tabs, nil)
 		}
 	}
-	r := t.cur
-	if len(r.rm) < 2*len(table) {
-		// A table that grew (a longer prefix of its array): grown to
-		// twice what it needs, so that growing row by row stays cheap.
-		rm := t.bufs.u64s(4*len(table), true)
-		copy(rm, r.rm)
-		t.bufs.putU64s(r.rm)
-		r.rm = rm
+	if len(table) > len(ct.tabs[t]) {
+		ct.tabs[t] = table
 	}
-	return r.rm
+	ct.tabOf[i-ct.lo] = uint32(t)
 }
 
-// release gives the remaps' memory back.
-func (t *tableRemaps) release() {
-	for _, r := range t.all {
-		t.bufs.putU64s(r.rm)
+// remapColumns turns the raw ids of the coded columns [0, ncoded) of rows
+// [ct.lo, hi) into the chunk's dictionary codes.
+func (ct *chunkTables) remapColumns(cols [][]uint32, ncoded, hi int, ds []chunkDict) {
+	rms := make([][]uint32, len(ct.tabs)) // per table: id -> code (0: not coded yet)
+	defer func() {
+		for _, rm := range rms {
+			ct.bufs.putU32s(rm)
+		}
+	}()
+	for j := 0; j < ncoded; j++ {
+		col := cols[j]
+		if col == nil {
+			continue
+		}
+		for _, rm := range rms {
+			clear(rm)
+		}
+		d := &ds[j]
+		for i := ct.lo; i < hi; i++ {
+			id := col[i]
+			if id == 0 {
+				continue
+			}
+			t := ct.tabOf[i-ct.lo]
+			rm := rms[t]
+			if rm == nil {
+				rm = ct.bufs.u32s(len(ct.tabs[t]), true)
+				rms[t] = rm
+			}
+			code := rm[id]
+			if code == 0 {
+				code = d.code(ct.tabs[t][id])
+				rm[id] = code
+			}
+			col[i] = code
+		}
 	}
-	*t = tableRemaps{bufs: t.bufs}
 }
 
 // extractColumns reads every row once and returns the int and money
@@ -528,8 +524,8 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 			r.tagCodes = map[unsafe.Pointer]uint32{}
 		}
 		tagLo, tagN := spec.tagCols.lo, spec.tagCols.n
-		remaps := tableRemaps{bufs: spec.bufs}
-		defer remaps.release()
+		ct := chunkTables{lo: bounds[c], bufs: spec.bufs}
+		ncoded := 0                              // columns [0, ncoded) hold raw ids until remapColumns
 		cols := make([][]uint32, len(spec.strs)) // this chunk's view of codes
 		for i := bounds[c]; i < bounds[c+1]; i++ {
 			clear(r.present)
@@ -545,7 +541,11 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 			}
 			first := 0
 			if r.table != nil {
-				rm := remaps.of(r.table)
+				if ct.tabOf == nil {
+					ct.tabOf = spec.bufs.u32s(bounds[c+1]-bounds[c], false)
+					defer spec.bufs.putU32s(ct.tabOf)
+				}
+				ct.add(i, r.table)
 				for j, id := range r.ids {
 					if id == 0 || int(id) >= len(r.table) {
 						continue // null (an id out of range is reported by extract)
@@ -553,8 +553,9 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 					if cols[j] == nil {
 						cols[j] = column(j)
 					}
-					cols[j][i] = remapCode(rm, id, j, &ds[j], r.table)
+					cols[j][i] = id
 				}
+				ncoded = len(r.ids)
 				first = len(r.ids)
 			}
 			for j := first; j < len(r.present); j++ {
@@ -582,6 +583,9 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 			for j, v := range r.money {
 				money[j][i] = v
 			}
+		}
+		if ncoded > 0 {
+			ct.remapColumns(cols, ncoded, bounds[c+1], ds)
 		}
 		cds[c] = ds
 		for j := range ds {
