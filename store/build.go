@@ -509,9 +509,10 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 	parallel(chunks, chunks, func(c int) {
 		ds := make([]chunkDict, len(spec.strs))
 		for j := range ds {
-			// Sized as the last build's: growing a map of thousands of
-			// values step by step rehashes it many times.
-			ds[j].ids = make(map[string]uint32, spec.bufs.dictHint(spec.strs[j].name))
+			// Sized as the last build's (growing a map of thousands of
+			// values step by step rehashes it many times), at most a row
+			// a value: a small partition after a big one stays small.
+			ds[j].ids = make(map[string]uint32, min(spec.bufs.dictHint(spec.strs[j].name), bounds[c+1]-bounds[c]))
 			ds[j].byPtr = make([]ptrCode, 16)
 		}
 		r := rowBuf{
