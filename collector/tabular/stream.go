@@ -52,54 +52,72 @@ func (g *gzipErrors) Read(p []byte) (int, error) {
 
 // ReadAhead reads r on its own goroutine in chunks, so that reading and
 // decompressing overlap with parsing on another core. Close stops it.
+// The goroutine starts at the first Read, or when NewSplitter takes the
+// chunks to split them where they are.
 func ReadAhead(r io.Reader) io.ReadCloser {
-	ra := &readAhead{
-		ch:   make(chan chunk, 3),
-		free: make(chan []byte, 4),
-		stop: make(chan struct{}),
+	return &readAhead{
+		r:       r,
+		buffers: newBuffers(0, 1<<20),
+		ch:      make(chan chunk, 3),
+		stop:    make(chan struct{}),
 	}
-	for i := 0; i < 4; i++ {
-		ra.free <- make([]byte, 1<<20)
-	}
-	ra.wg.Add(1)
-	go ra.run(r)
-	return ra
 }
 
 type chunk struct {
-	b   []byte
+	buf []byte // data is buf[head:head+n]
+	n   int
 	err error
 }
 
+// readAhead fills buffers from its pool on the goroutine and passes them
+// on through ch, at most 3 ahead of the reader; buffers come back to the
+// pool from Read, or from Splitter.Release when they are blocks. A buffer
+// is made when none is free, so the memory is that of the 4 ahead and of
+// the blocks the splitter's consumer holds (readCSV: 2 per worker and 1).
 type readAhead struct {
-	ch   chan chunk
-	free chan []byte
-	stop chan struct{}
-	wg   sync.WaitGroup
-	cur  chunk
-	rest []byte
-	once sync.Once
+	r io.Reader
+	buffers
+	ch    chan chunk
+	stop  chan struct{}
+	wg    sync.WaitGroup
+	start sync.Once
+	once  sync.Once
+	cur   chunk
+	rest  []byte
 }
 
-func (ra *readAhead) run(r io.Reader) {
+func (ra *readAhead) begin() {
+	ra.start.Do(func() {
+		ra.wg.Add(1)
+		go ra.run()
+	})
+}
+
+// attach starts the goroutine with buffers of head bytes of headroom and
+// size bytes of data, for a Splitter; false if it has already started.
+func (ra *readAhead) attach(head, size int) bool {
+	ok := false
+	ra.start.Do(func() {
+		ra.head, ra.size, ok = head, size, true
+		ra.wg.Add(1)
+		go ra.run()
+	})
+	return ok
+}
+
+func (ra *readAhead) run() {
 	defer ra.wg.Done()
 	defer close(ra.ch)
 	for {
-		var buf []byte
 		select {
-		case buf = <-ra.free:
 		case <-ra.stop:
 			return
+		default:
 		}
-		n := 0
-		var err error
-		for n < len(buf) && err == nil {
-			var k int
-			k, err = r.Read(buf[n:])
-			n += k
-		}
+		buf := ra.get()
+		n, err := readFull(ra.r, buf[ra.head:])
 		select {
-		case ra.ch <- chunk{b: buf[:n], err: err}:
+		case ra.ch <- chunk{buf: buf, n: n, err: err}:
 		case <-ra.stop:
 			return
 		}
@@ -109,22 +127,32 @@ func (ra *readAhead) run(r io.Reader) {
 	}
 }
 
+// errClosed is what a Splitter reads from a ReadAhead closed under it.
+var errClosed = errors.New("read ahead: closed")
+
+func (ra *readAhead) next() ([]byte, int, error) {
+	c, ok := <-ra.ch
+	if !ok {
+		return nil, 0, errClosed
+	}
+	return c.buf, c.n, c.err
+}
+
 func (ra *readAhead) Read(p []byte) (int, error) {
+	ra.begin()
 	for len(ra.rest) == 0 {
 		if ra.cur.err != nil {
 			return 0, ra.cur.err
 		}
-		if ra.cur.b != nil {
-			ra.free <- ra.cur.b[:cap(ra.cur.b)]
+		if ra.cur.buf != nil {
+			ra.put(ra.cur.buf)
+			ra.cur.buf = nil
 		}
 		c, ok := <-ra.ch
 		if !ok {
 			return 0, io.EOF
 		}
-		ra.cur, ra.rest = c, c.b
-		if len(c.b) == 0 && c.err == nil {
-			continue
-		}
+		ra.cur, ra.rest = c, c.buf[ra.head:ra.head+c.n]
 	}
 	n := copy(p, ra.rest)
 	ra.rest = ra.rest[n:]
@@ -133,6 +161,7 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 
 func (ra *readAhead) Close() error {
 	ra.once.Do(func() {
+		ra.start.Do(func() { close(ra.ch) }) // never started: nothing to stop
 		close(ra.stop)
 		for range ra.ch {
 		}
