@@ -618,14 +618,16 @@ func spillDir(sink Sink) string {
 
 // Rows receives the line items of one export, filing them by partition.
 // It is not safe for concurrent use: parallel decoders hand it batches
-// in order.
+// in order. Hold and Spill are the exceptions: decoders call them as they
+// pack batches.
 type Rows struct {
 	pool    *chunkPool
 	parts   map[pkey]*bucket
 	lastKey pkey
 	last    *bucket
 	fn      func(*costgate.LineItem) error
-	budget  *budget // nil: hold everything
+	budget  *budget    // nil: hold everything
+	spillMu sync.Mutex // guards spill's creation
 	spill   *Spill
 	dir     string // where the spill file goes
 }
@@ -638,6 +640,8 @@ func (w *Rows) Hold(n int64) bool {
 
 // Spill returns the export's spill file, creating it on first use.
 func (w *Rows) Spill() (*Spill, error) {
+	w.spillMu.Lock()
+	defer w.spillMu.Unlock()
 	if w.spill == nil {
 		sp, err := newSpill(w.dir)
 		if err != nil {

@@ -63,7 +63,7 @@ func (b *budget) take(n int64) bool {
 func defaultSpillBytes() int64 { return costgate.ShareOfMemory(1<<30, 4) }
 
 // Spill is one export's spill file. Write appends while the export is
-// read (by the one goroutine that files batches); once the export is
+// read (decoders write batches as they pack them); once the export is
 // read the file is mapped and Bytes returns views of it until the rows
 // are written to the store.
 type Spill struct {
@@ -97,12 +97,15 @@ func spillError(dir string, err error) error {
 	return fmt.Errorf("spill decoded rows to %s: %w (free space there, or raise %s to keep more rows in memory)", dir, err, SpillEnv)
 }
 
-// Write appends b and returns its offset. len(b) must be a multiple of 8
-// so that every batch stays aligned for 64-bit fields.
+// Write appends b and returns its offset; it is safe for concurrent use.
+// len(b) must be a multiple of 8 so that every batch stays aligned for
+// 64-bit fields.
 func (s *Spill) Write(b []byte) (int64, error) {
 	if len(b)%8 != 0 {
 		return 0, fmt.Errorf("spill: %d bytes is not a multiple of 8", len(b))
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	off := s.size
 	if _, err := s.f.Write(b); err != nil {
 		return 0, spillError(s.dir, err)

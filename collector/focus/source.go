@@ -144,14 +144,15 @@ func DecodeRecords(ctx context.Context, name string, rec tabular.Records, sink c
 		return err
 	}
 	logIgnored(sink, name, d)
-	dec := newCompactDecoder(d)
+	dec := newCompactDecoder(d, rows)
 	const chunk = 1 << 14
 	buf := make([]compactRow, 0, chunk)
 	flush := func() error {
-		for _, pb := range groupCompact(dec, buf) {
-			if err := spillIfOver(rows, pb.batch); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
+		batches, err := groupCompact(dec, buf)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for _, pb := range batches {
 			if err := rows.AddPartitionBatch(pb.account, pb.period, pb.batch); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
@@ -220,7 +221,7 @@ func readCSV(ctx context.Context, name string, stream io.Reader, sink collector.
 		if w > 0 {
 			d, _ = newDecoder(name, header)
 		}
-		dec := newCompactDecoder(d)
+		dec := newCompactDecoder(d, rows)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -271,11 +272,6 @@ func readCSV(ctx context.Context, name string, stream io.Reader, sink collector.
 			continue
 		}
 		for _, pb := range res.batches {
-			if err := spillIfOver(rows, pb.batch); err != nil {
-				firstErr = fmt.Errorf("%s: %w", name, err)
-				cancel()
-				break
-			}
 			if err := rows.AddPartitionBatch(pb.account, pb.period, pb.batch); err != nil {
 				firstErr = fmt.Errorf("%s: %w", name, err)
 				cancel()

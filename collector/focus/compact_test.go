@@ -1,0 +1,120 @@
+package focus
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/collector/tabular"
+	"github.com/costgate/costgate/internal/billgen"
+)
+
+// TestPackedBatches: a packed batch gives back, row by row, exactly the
+// rows it was packed from (compared with each unpacked row turned into a
+// CodedRow directly), whatever fields vary: all of them, only some, none
+// (every row the same: no records at all), and one row.
+func TestPackedBatches(t *testing.T) {
+	const path = "gen.csv"
+	var data bytes.Buffer
+	if _, err := billgen.WriteCSV(&data, billgen.Options{Seed: 9, Rows: 3_000, Months: 2}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := tabular.NewCSV(path, &data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := newDecoder(path, c.Columns())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := newCompactDecoder(d, nil)
+	var rows []compactRow
+	for c.Next() {
+		rows = append(rows, compactRow{})
+		if err := dec.decode(c, &rows[len(rows)-1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Err(); err != nil || len(rows) < 1000 || len(dec.t.maps) < 2 {
+		t.Fatalf("%d rows and %d tag maps decoded, err %v", len(rows), len(dec.t.maps), err)
+	}
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	some := make([]int32, 0, len(rows))
+	for i := range rows {
+		if rng.IntN(3) == 0 {
+			some = append(some, int32(i))
+		}
+	}
+	same := make([]compactRow, 5)
+	for i := range same {
+		same[i] = rows[7]
+	}
+	// Rows that differ only in their tags and one amount.
+	tagged := make([]compactRow, 4)
+	for i := range tagged {
+		tagged[i] = rows[0]
+		tagged[i].tags = uint32(i % 2)
+		tagged[i].money[1] = int64(i)
+	}
+	for _, tc := range []struct {
+		name string
+		rows []compactRow
+		idx  []int32
+	}{
+		{"all", rows, seq(len(rows))},
+		{"some", rows, some},
+		{"one", rows, []int32{42}},
+		{"same", same, seq(len(same))},
+		{"tagged", tagged, seq(len(tagged))},
+	} {
+		b, err := dec.pack(tc.rows, tc.idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Len() != len(tc.idx) || len(b.data) != b.lay.stride*len(tc.idx) {
+			t.Fatalf("%s: %d rows, stride %d, %d words", tc.name, b.Len(), b.lay.stride, len(b.data))
+		}
+		if (tc.name == "same" || tc.name == "one") && b.lay.stride != 0 {
+			t.Errorf("%s: identical rows packed to %d words each", tc.name, b.lay.stride)
+		}
+		if tc.name == "tagged" && (b.lay.stride != 2 || b.lay.tags < 0 || len(b.lay.amounts) != 1) {
+			t.Errorf("tagged: rows that differ in tags and one amount packed to %d words (tags at %d, %d amounts)", b.lay.stride, b.lay.tags, len(b.lay.amounts))
+		}
+		if tc.name == "all" && b.lay.stride >= rowWords {
+			t.Errorf("all: %d words a record, no smaller than a row (%d)", b.lay.stride, rowWords)
+		}
+		for k, i := range tc.idx {
+			var got costgate.CodedRow
+			b.CodedRow(k, &got)
+			want := template(&tc.rows[i], dec.t.maps)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%s: row %d:\n got %v\nwant %v", tc.name, k, got, want)
+			}
+		}
+		tags, _ := b.MapKeys()
+		wantTags := map[string]bool{}
+		for _, i := range tc.idx {
+			for k := range dec.t.maps[tc.rows[i].tags] {
+				wantTags[k] = true
+			}
+		}
+		gotTags := map[string]bool{}
+		for _, k := range tags {
+			gotTags[k] = true
+		}
+		if fmt.Sprint(gotTags) != fmt.Sprint(wantTags) {
+			t.Errorf("%s: tag keys %v, want %v", tc.name, gotTags, wantTags)
+		}
+	}
+}
+
+func seq(n int) []int32 {
+	s := make([]int32, n)
+	for i := range s {
+		s[i] = int32(i)
+	}
+	return s
+}
