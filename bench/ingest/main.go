@@ -67,7 +67,13 @@ func run() error {
 	}
 	if *bin == "" {
 		*bin = filepath.Join(*dir, "costgate")
-		build := exec.Command("go", "build", "-o", *bin, "./cmd/costgate")
+		// As the Makefile builds it: with ISA-L's gzip when libisal-dev is
+		// installed.
+		args := []string{"build", "-o", *bin}
+		if _, err := os.Stat("/usr/include/isa-l/igzip_lib.h"); err == nil {
+			args = append(args, "-tags", "isal")
+		}
+		build := exec.Command("go", append(args, "./cmd/costgate")...)
 		build.Dir = ".."
 		build.Stderr = os.Stderr
 		if err := build.Run(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/costgate/costgate/collector"
+	"github.com/costgate/costgate/collector/tabular"
 	"github.com/costgate/costgate/internal/collectstore"
 	"github.com/costgate/costgate/store"
 )
@@ -54,6 +55,9 @@ Decoded FOCUS rows wait in memory until their partitions are written;
 past COSTGATE_SPILL_MIB (default 1024, or a quarter of the machine's
 memory when that is less; 0 spills everything) they go to an unlinked
 file in the store's directory instead.
+
+gzip files are inflated with ` + tabular.Gunzip + ` in this build (make build uses Intel's
+ISA-L, about 3 times faster than pure Go, when libisal-dev is installed).
 
 Exit codes: 0 everything loaded, 2 a config error or any source or
 partition that failed.`,

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-
-	"github.com/klauspost/compress/gzip"
 )
 
 // Decompress returns r decompressed when it starts with the gzip magic
@@ -21,7 +19,7 @@ func Decompress(name string, r io.Reader) (io.Reader, error) {
 	}
 	switch {
 	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
+		zr, err := gunzip(br)
 		if err != nil {
 			return nil, fmt.Errorf("%s: gzip: %w", name, err)
 		}
