@@ -38,6 +38,7 @@ The config file is --config FILE, else ./costgate.yaml when present.`,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			primeHugePages(cmd.Name())
+			tuneGC(cmd.Name())
 			if err := a.startProfile(); err != nil {
 				return err
 			}
