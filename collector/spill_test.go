@@ -23,8 +23,8 @@ func TestSpillBudget(t *testing.T) {
 		}
 	}
 	os.Unsetenv(SpillEnv)
-	if d := defaultSpillBytes(); d <= 0 || d > 1<<30 {
-		t.Errorf("default budget %d, want (0, 1 GiB]", d)
+	if d := defaultSpillBytes(); d <= 0 || d > 256<<20 {
+		t.Errorf("default budget %d, want (0, 256 MiB]", d)
 	}
 }
 

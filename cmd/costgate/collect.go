@@ -52,7 +52,7 @@ otherwise progress goes to the log (stderr). A summary per source goes to
 stdout.
 
 Decoded FOCUS rows wait in memory until their partitions are written;
-past COSTGATE_SPILL_MIB (default 1024, or a quarter of the machine's
+past COSTGATE_SPILL_MIB (default 256, or a quarter of the machine's
 memory when that is less; 0 spills everything) they go to an unlinked
 file in the store's directory instead.
 
