@@ -149,6 +149,8 @@ type compactDecoder struct {
 	scratch []compactRow // a block's rows, reused: batches get exact-sized copies
 	group   []int32      // a block's rows' partitions (groupCompact), reused
 	perm    []int32      // a block's rows by partition (groupCompact), reused
+	stamp   []uint32     // per map id: the mapsOf call that last listed it
+	gen     uint32
 	layouts map[[rowMaskLen]uint64]*layout
 	rows    *collector.Rows // the budget and spill file; nil: hold every batch
 	spill   []uint64        // records on their way to the spill file, reused
@@ -411,9 +413,12 @@ type compactBatch struct {
 	lay  *layout
 	n    int
 	data []uint64 // n records of lay.stride words
-	sp   *collector.Spill
-	off  int64
-	once sync.Once // maps spilled records in
+	// The distinct Tags and x_ maps of the rows, when they vary (MapKeys):
+	// listing them while packing saves a pass over every row's record.
+	tagIDs, extIDs []uint32
+	sp             *collector.Spill
+	off            int64
+	once           sync.Once // maps spilled records in
 }
 
 func (b *compactBatch) Len() int { return b.n }
@@ -500,41 +505,25 @@ func (b *compactBatch) CodedRow(i int, cr *costgate.CodedRow) []string {
 	return b.strs
 }
 
-// MapKeys lists the keys of the Tags and x_ column maps the rows use.
-// Map ids index the batch's table of maps, so a bit per id marks the maps
-// already listed.
+// MapKeys lists the keys of the Tags and x_ column maps the rows use:
+// the maps in the template when every row has the same, else the distinct
+// maps pack listed.
 func (b *compactBatch) MapKeys() (tags, extensions []string) {
-	b.load()
-	// Tags and x_ maps share the table (their texts never collide), so one
-	// set of bits serves both.
-	seen := make([]uint64, len(b.maps)/64+1)
-	add := func(keys []string, m map[string]string, id uint32) []string {
-		if m == nil || seen[id/64]&(1<<(id%64)) != 0 {
-			return keys
-		}
-		seen[id/64] |= 1 << (id % 64)
-		for k := range m {
-			keys = append(keys, k)
-		}
-		return keys
-	}
-	l := b.lay
-	each := func(keys []string, pos int, m map[string]string) []string {
+	each := func(m map[string]string, pos int, ids []uint32) (keys []string) {
 		if pos < 0 {
-			// One map in every row: its id is unknown here, and not needed.
 			for k := range m {
 				keys = append(keys, k)
 			}
 			return keys
 		}
-		for i := range b.n {
-			rec := b.data[i*l.stride : (i+1)*l.stride]
-			id := unsafe.Slice((*uint32)(unsafe.Pointer(&rec[0])), 2*len(rec))[pos]
-			keys = add(keys, b.maps[id], id)
+		for _, id := range ids {
+			for k := range b.maps[id] {
+				keys = append(keys, k)
+			}
 		}
 		return keys
 	}
-	return each(nil, l.tags, b.tmpl.Tags), each(nil, l.ext, b.tmpl.Extensions)
+	return each(b.tmpl.Tags, b.lay.tags, b.tagIDs), each(b.tmpl.Extensions, b.lay.ext, b.extIDs)
 }
 
 // template returns r as a CodedRow.
@@ -647,6 +636,25 @@ func groupCompact(dec *compactDecoder, rows []compactRow) (batches []partBatch, 
 	return batches, nil
 }
 
+// mapsOf lists the distinct nonzero map ids id gives for the rows at idx.
+func (d *compactDecoder) mapsOf(rows []compactRow, idx []int32, id func(*compactRow) uint32) (ids []uint32) {
+	if n := len(d.t.maps); len(d.stamp) < n {
+		d.stamp = append(d.stamp, make([]uint32, n-len(d.stamp))...)
+	}
+	d.gen++
+	if d.gen == 0 {
+		clear(d.stamp)
+		d.gen = 1
+	}
+	for _, i := range idx {
+		if m := id(&rows[i]); m != 0 && d.stamp[m] != d.gen {
+			d.stamp[m] = d.gen
+			ids = append(ids, m)
+		}
+	}
+	return ids
+}
+
 // pack packs the rows at idx into a batch. When the run's memory budget
 // (collector.SpillEnv) has no room for the batch, its records go to the
 // export's spill file from a reused buffer: a spilled batch never takes
@@ -674,6 +682,12 @@ func (d *compactDecoder) pack(rows []compactRow, idx []int32) (*compactBatch, er
 	}
 	l := d.layoutOf(vary)
 	b := &compactBatch{strs: d.t.strs, maps: d.t.maps, tmpl: template(first, d.t.maps), lay: l, n: len(idx)}
+	if l.tags >= 0 {
+		b.tagIDs = d.mapsOf(rows, idx, func(r *compactRow) uint32 { return r.tags })
+	}
+	if l.ext >= 0 {
+		b.extIDs = d.mapsOf(rows, idx, func(r *compactRow) uint32 { return r.ext })
+	}
 	words := len(idx) * l.stride
 	if words == 0 {
 		return b, nil

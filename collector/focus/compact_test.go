@@ -94,19 +94,28 @@ func TestPackedBatches(t *testing.T) {
 				t.Fatalf("%s: row %d:\n got %v\nwant %v", tc.name, k, got, want)
 			}
 		}
-		tags, _ := b.MapKeys()
-		wantTags := map[string]bool{}
+		tags, ext := b.MapKeys()
+		wantTags, wantExt := map[string]bool{}, map[string]bool{}
 		for _, i := range tc.idx {
 			for k := range dec.t.maps[tc.rows[i].tags] {
 				wantTags[k] = true
 			}
+			for k := range dec.t.maps[tc.rows[i].ext] {
+				wantExt[k] = true
+			}
 		}
-		gotTags := map[string]bool{}
-		for _, k := range tags {
-			gotTags[k] = true
+		set := func(keys []string) map[string]bool {
+			m := map[string]bool{}
+			for _, k := range keys {
+				m[k] = true
+			}
+			return m
 		}
-		if fmt.Sprint(gotTags) != fmt.Sprint(wantTags) {
-			t.Errorf("%s: tag keys %v, want %v", tc.name, gotTags, wantTags)
+		if got := set(tags); fmt.Sprint(got) != fmt.Sprint(wantTags) {
+			t.Errorf("%s: tag keys %v, want %v", tc.name, got, wantTags)
+		}
+		if got := set(ext); fmt.Sprint(got) != fmt.Sprint(wantExt) || tc.name == "all" && len(got) == 0 {
+			t.Errorf("%s: x_ keys %v, want %v (not none)", tc.name, got, wantExt)
 		}
 	}
 }
