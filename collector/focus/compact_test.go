@@ -176,3 +176,38 @@ func BenchmarkCompactBlocks(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows), "ns/row")
 }
+
+// TestInternSets: each column's set gives one id per distinct value, the
+// same id every time, and the table holds the value under it, through
+// many growths and with values that differ in one byte only.
+func TestInternSets(t *testing.T) {
+	tb := newTables(3)
+	rng := rand.New(rand.NewPCG(3, 4))
+	want := make([]map[string]uint32, 3)
+	for c := range want {
+		want[c] = map[string]uint32{}
+	}
+	for n := range 300_000 {
+		col := rng.IntN(3)
+		v := fmt.Sprintf("arn:aws:ec2:us-east-1:123456789012:instance/i-%012d", rng.IntN(40_000))
+		if n%7 == 0 {
+			v = string(rune('a' + rng.IntN(26)))
+		}
+		id := tb.str(col, []byte(v))
+		if id == 0 || tb.strs[id] != v {
+			t.Fatalf("column %d: %q got id %d holding %q", col, v, id, tb.strs[id])
+		}
+		if prev, ok := want[col][v]; ok && prev != id {
+			t.Fatalf("column %d: %q got id %d, then %d", col, v, prev, id)
+		}
+		want[col][v] = id
+	}
+	for c, m := range want {
+		if tb.sets[c].n != len(m) {
+			t.Errorf("column %d: %d values in the set, %d distinct", c, tb.sets[c].n, len(m))
+		}
+	}
+	if len(tb.strs) != 1+len(want[0])+len(want[1])+len(want[2]) {
+		t.Errorf("%d strings in the table, want one per distinct value of each column", len(tb.strs)-1)
+	}
+}
