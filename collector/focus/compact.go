@@ -118,8 +118,9 @@ type tables struct {
 	// two ids; ids are only ever turned back into strings.
 	sets   []internSet
 	maps   []map[string]string // maps[0] is nil
-	mapIDs map[string]uint32   // raw text of a Tags object or x_ values -> id
+	mapIDs map[string]uint32   // 't' and the raw text of a Tags object, or 'x' and x_ values -> id
 	xKey   []byte
+	tKey   []byte
 }
 
 func newTables(columns int) *tables {
@@ -226,7 +227,12 @@ func (d *compactDecoder) decode(rec tabular.Records, r *compactRow) error {
 		if c == nil {
 			continue
 		}
-		b := rec.Field(i)
+		var b []byte
+		if cv, ok := rec.(*tabular.CSV); ok && c.kind == kTags {
+			b, _ = cv.RawField(i) // see kTags below
+		} else {
+			b = rec.Field(i)
+		}
 		if tabular.IsNull(b) {
 			continue
 		}
@@ -262,15 +268,27 @@ func (d *compactDecoder) decode(rec tabular.Records, r *compactRow) error {
 			}
 			r.qty[d.slot[i]] = v
 		case kTags:
-			id, ok := d.t.mapIDs[string(b)]
+			// Looked up by the raw text (tabular.CSV.RawField), so that a
+			// Tags object seen before is not unquoted again.
+			raw, esc := b, false
+			if cv, ok := rec.(*tabular.CSV); ok {
+				raw, esc = cv.RawField(i)
+			}
+			key := append(d.t.tKey[:0], 't', 0)
+			if esc {
+				key[1] = 1
+			}
+			key = append(key, raw...)
+			d.t.tKey = key
+			id, ok := d.t.mapIDs[string(key)]
 			if !ok {
-				m, err := tabular.ParseTags(b)
+				m, err := tabular.ParseTags(rec.Field(i))
 				if err != nil {
 					return d.fail(rec, i, err)
 				}
 				id = uint32(len(d.t.maps))
 				d.t.maps = append(d.t.maps, m)
-				d.t.mapIDs[string(b)] = id
+				d.t.mapIDs[string(key)] = id
 			}
 			r.tags = id
 		}

@@ -120,3 +120,43 @@ func FuzzCSV(f *testing.F) {
 		}
 	})
 }
+
+// TestRawField: an escaped field reads raw (with its "" escapes) until
+// Field unquotes it, once; a record's flags do not leak into the next.
+func TestRawField(t *testing.T) {
+	in := "a,b,c\n\"{\"\"k\"\":\"\"v\"\"}\",plain,\"q\"\n\"x\"\"y\",\"\",z\n"
+	c, err := NewCSV("t.csv", strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Next() {
+		t.Fatal(c.Err())
+	}
+	raw, esc := c.RawField(0)
+	if string(raw) != `{""k"":""v""}` || !esc {
+		t.Errorf("raw field 0: %q escaped %v", raw, esc)
+	}
+	if raw, esc := c.RawField(2); string(raw) != "q" || esc {
+		t.Errorf("raw field 2: %q escaped %v", raw, esc)
+	}
+	for range 2 {
+		if got := string(c.Field(0)); got != `{"k":"v"}` {
+			t.Errorf("field 0: %q", got)
+		}
+	}
+	if raw, esc := c.RawField(0); string(raw) != `{"k":"v"}` || esc {
+		t.Errorf("raw field 0 after Field: %q escaped %v", raw, esc)
+	}
+	if !c.Next() {
+		t.Fatal(c.Err())
+	}
+	if raw, esc := c.RawField(0); string(raw) != `x""y` || !esc {
+		t.Errorf("second record, raw field 0: %q escaped %v", raw, esc)
+	}
+	if raw, esc := c.RawField(1); len(raw) != 0 || esc {
+		t.Errorf("second record, raw field 1: %q escaped %v", raw, esc)
+	}
+	if got := string(c.Field(0)); got != `x"y` {
+		t.Errorf("second record, field 0: %q", got)
+	}
+}
