@@ -212,13 +212,7 @@ func TestSplitterTinyBuffers(t *testing.T) {
 		for _, size := range []int{1, 2, 3, 5, 8, 13, 64, 1 << 20} {
 			for _, head := range []int{0, 1, 4, 16, headroom} {
 				for _, ahead := range []bool{false, true} {
-					var r io.Reader = iotest.HalfReader(strings.NewReader(in))
-					if ahead {
-						ra := ReadAhead(r)
-						defer ra.Close()
-						r = ra
-					}
-					got, gotWhere, err := splitAllWith(t, r, size, head)
+					got, gotWhere, err := splitAllWith(t, halfReader(t, in, ahead), size, head)
 					if err != nil {
 						t.Fatalf("%q size %d head %d ahead %v: %v", in, size, head, ahead, err)
 					}
@@ -413,16 +407,22 @@ func FuzzSplitter(f *testing.F) {
 		}
 		want, wantWhere, werr := readAll(t, in, 1<<20, false)
 		for _, ahead := range []bool{false, true} {
-			var r io.Reader = iotest.HalfReader(strings.NewReader(in))
-			if ahead {
-				ra := ReadAhead(r)
-				defer ra.Close()
-				r = ra
-			}
-			got, gotWhere, gerr := splitAllWith(t, r, int(size%16)+1, int(head%8))
+			got, gotWhere, gerr := splitAllWith(t, halfReader(t, in, ahead), int(size%16)+1, int(head%8))
 			if fmt.Sprint(gerr) != fmt.Sprint(werr) || werr == nil && (!reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotWhere, wantWhere)) {
 				t.Fatalf("%q size %d head %d ahead %v: split parse differs from serial:\n%q %q %v\n%q %q %v", in, size%16+1, head%8, ahead, got, gotWhere, gerr, want, wantWhere, werr)
 			}
 		}
 	})
+}
+
+// halfReader reads in half a request at a time, through a ReadAhead
+// (closed when the test ends) when ahead is set.
+func halfReader(tb testing.TB, in string, ahead bool) io.Reader {
+	r := iotest.HalfReader(strings.NewReader(in))
+	if !ahead {
+		return r
+	}
+	ra := ReadAhead(r)
+	tb.Cleanup(func() { ra.Close() })
+	return ra
 }
