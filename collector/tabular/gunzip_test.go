@@ -112,6 +112,32 @@ func TestGunzip(t *testing.T) {
 	}
 }
 
+// TestGunzipHeaderFields: a member whose header carries a name, a
+// comment and an extra field (gzip -N, and some exporters, write them)
+// reads like any other.
+func TestGunzipHeaderFields(t *testing.T) {
+	want := csvLike(rand.New(rand.NewPCG(8, 9)), 100<<10)
+	var data bytes.Buffer
+	for _, part := range [][]byte{want[:40<<10], want[40<<10:]} {
+		w := gzip.NewWriter(&data)
+		w.Name = "focus-2026-01.csv"
+		w.Comment = "exported by a test"
+		w.Extra = []byte("AB\x04\x00data")
+		w.Write(part)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Decompress("t.csv.gz", bytes.NewReader(data.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readChunked(r, 3000)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("%d bytes (want %d), equal %v, err %v", len(got), len(want), bytes.Equal(got, want), err)
+	}
+}
+
 // TestGunzipBadStreams: a stream cut short anywhere, a flipped bit in the
 // compressed data or in the checksum, or garbage after the last member
 // is an error, never a quiet end of file with part of the data.
