@@ -18,13 +18,11 @@ import (
 const collectGCPercent = 40
 
 // tuneGC sets the garbage collector target of a batch command, unless
-// GOGC is set in the environment. It returns the previous target.
-func tuneGC(command string) int {
-	if command != "collect" {
-		return -2
+// GOGC is set in the environment; set says whether it did, and prev is
+// the target before.
+func tuneGC(command string) (prev int, set bool) {
+	if _, ok := os.LookupEnv("GOGC"); ok || command != "collect" {
+		return 0, false
 	}
-	if _, ok := os.LookupEnv("GOGC"); ok {
-		return -2
-	}
-	return debug.SetGCPercent(collectGCPercent)
+	return debug.SetGCPercent(collectGCPercent), true
 }

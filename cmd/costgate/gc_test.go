@@ -17,7 +17,7 @@ func unsetenv(t *testing.T, key string) {
 // other commands keep theirs.
 func TestTuneGC(t *testing.T) {
 	t.Setenv("GOGC", "")
-	if prev := tuneGC("collect"); prev != -2 {
+	if prev, set := tuneGC("collect"); set {
 		debug.SetGCPercent(prev)
 		t.Fatal("collect changed the target although GOGC is set")
 	}
@@ -25,11 +25,11 @@ func TestTuneGC(t *testing.T) {
 	unsetenv(t, "GOGC")
 	before := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(before)
-	if prev := tuneGC("check"); prev != -2 {
+	if _, set := tuneGC("check"); set {
 		t.Fatal("check changed the target")
 	}
-	if prev := tuneGC("collect"); prev != 100 {
-		t.Fatalf("collect: previous target %d, want 100", prev)
+	if prev, set := tuneGC("collect"); !set || prev != 100 {
+		t.Fatalf("collect: set %v, previous target %d, want 100", set, prev)
 	}
 	if now := debug.SetGCPercent(100); now != collectGCPercent {
 		t.Fatalf("collect set %d, want %d", now, collectGCPercent)
