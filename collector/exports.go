@@ -485,14 +485,18 @@ func LoadExports(ctx context.Context, sink Sink, schema string, exports []Export
 		jobs = append(jobs, j)
 	}
 
-	// Two partitions at a time: one is copied together while the other
-	// builds. Each worker's buffer serves its partitions in turn: Replace
-	// does not keep the rows, and memory already touched is cheaper than
-	// fresh.
+	// Three partitions at a time: while two build (the store runs
+	// GOMAXPROCS builds at once, store.Options.Builds), a third's
+	// segment is synced to disk, or its rows are copied together. Each
+	// worker's buffer serves its partitions in turn: Replace does not
+	// keep the rows, and memory already touched is cheaper than fresh.
+	// Largest first: the last partitions to build are small ones, which
+	// fill the CPUs while the big segments before them are synced.
+	sort.SliceStable(jobs, func(a, b int) bool { return jobs[a].n > jobs[b].n })
 	sink.Progress().PlanPartitions(len(jobs))
 	next := make(chan job)
 	var wg sync.WaitGroup
-	for w := 0; w < min(2, len(jobs)); w++ {
+	for w := 0; w < min(replaceWorkers, len(jobs)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -541,6 +545,13 @@ func LoadExports(ctx context.Context, sink Sink, schema string, exports []Export
 	wg.Wait()
 	return ctx.Err()
 }
+
+// replaceWorkers is how many partitions LoadExports replaces at once:
+// two build while the third's segment is synced. Collect of 10M FOCUS
+// rows (12 partitions), build phase in alternated runs: two at a time,
+// each holding its CPU through its fsync, 9.64, 8.15, 8.04 s; three with
+// the store's build slots, 9.30, 7.13, 7.07 s.
+const replaceWorkers = 3
 
 func singleOf(bs []*bucket) ([]costgate.LineItem, bool) {
 	if len(bs) != 1 {

@@ -16,7 +16,11 @@ func segmentBytes(tb testing.TB, rows []costgate.LineItem) []byte {
 		tb.Fatal(err)
 	}
 	path := filepath.Join(tb.TempDir(), "seed.seg")
-	if _, _, err := writeSegment(path, t, true); err != nil {
+	p, err := writeSegment(path, t)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := p.sync(true); err != nil {
 		tb.Fatal(err)
 	}
 	b, err := os.ReadFile(path)

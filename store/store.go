@@ -34,6 +34,13 @@ type Options struct {
 	// Parallelism bounds the goroutines a build or a query uses
 	// (0: GOMAXPROCS).
 	Parallelism int
+	// Builds bounds the segment builds that run at once (0:
+	// GOMAXPROCS). A build is CPU and memory: a Replace holds one of
+	// these slots from its build until its segment is written, and
+	// waits for the disk (fsync, manifest commit) without it, so callers
+	// that replace one partition more than Builds at a time (collect)
+	// keep the CPUs busy while a finished segment is synced.
+	Builds int
 	// NoSync skips fsync. Only for tests and benchmarks: a crash may then
 	// lose or tear committed data.
 	NoSync bool
@@ -55,6 +62,10 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 	hot  *hotBudget
+	// slots bounds the builds running at once (Options.Builds): a
+	// replace holds one from its build to its segment's last write and
+	// gives it up before the fsync.
+	slots chan struct{}
 	// runIndexUses counts the segments a query summed from their run
 	// index (groupRunIndex); tests check a query took that path.
 	runIndexUses atomic.Uint64
@@ -104,10 +115,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.MaxBitmapValues <= 0 {
 		opts.MaxBitmapValues = 1 << 16
 	}
+	if opts.Builds <= 0 {
+		opts.Builds = runtime.GOMAXPROCS(0)
+	}
 	if opts.HotBytes == 0 {
 		opts.HotBytes = defaultHotBytes()
 	}
-	s := &Store{dir: dir, opts: opts, log: opts.Logger, hot: &hotBudget{limit: opts.HotBytes}}
+	s := &Store{dir: dir, opts: opts, log: opts.Logger, hot: &hotBudget{limit: opts.HotBytes}, slots: make(chan struct{}, opts.Builds)}
 	if !opts.ReadOnly {
 		s.bufs = newBufCache(buildBufBytes())
 	}
@@ -383,6 +397,12 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, spec func() *tableS
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
+	releaseSlot, err := s.buildSlot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer releaseSlot()
+	hook("build-start")
 	sp := spec()
 	sp.maxBitmapValues = s.opts.MaxBitmapValues
 	sp.workers = s.opts.Parallelism
@@ -394,12 +414,14 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, spec func() *tableS
 	t.f.source, t.f.account, t.f.period = e.Source, e.BillingAccountID, e.BillingPeriod
 	t.f.exportID, t.f.contentHash = e.ExportID, e.ContentHash
 	if err := ctx.Err(); err != nil {
+		t.release()
 		return false, err
 	}
 
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		t.release()
 		return false, ErrClosed
 	}
 	num := s.nextFile
@@ -407,15 +429,21 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, spec func() *tableS
 	s.mu.Unlock()
 	e.File = segmentFileName(num)
 	path := filepath.Join(s.dir, e.File)
-	size, crc, err := writeSegment(path, t, s.opts.NoSync)
+	pending, err := writeSegment(path, t)
 	t.release()
+	// The rest waits on the disk, not the CPU: the next build may start.
+	releaseSlot()
+	if err == nil {
+		hook("segment-unsynced")
+		err = pending.sync(s.opts.NoSync)
+	}
 	if err != nil {
 		return false, err
 	}
 	hook("segment-written")
-	e.Size, e.FooterCRC, e.Rows = int64(size), crc, t.f.rows
+	e.Size, e.FooterCRC, e.Rows = int64(pending.size), pending.footerCRC, t.f.rows
 	e.MinTime, e.MaxTime = t.f.minTime, t.f.maxTime
-	seg, err := openSegment(path, e.Size, crc, s.hot)
+	seg, err := openSegment(path, e.Size, pending.footerCRC, s.hot)
 	if err != nil {
 		os.Remove(path)
 		return false, fmt.Errorf("reopen new segment: %w", err)
@@ -486,6 +514,18 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, spec func() *tableS
 		s.log.Warn("release old generation", "err", err)
 	}
 	return true, werr
+}
+
+// buildSlot waits for one of the store's build slots (Options.Builds)
+// and returns its release, which may be called more than once.
+func (s *Store) buildSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-s.slots }) }, nil
 }
 
 func sortHandles(hs []*segHandle) {

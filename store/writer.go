@@ -19,7 +19,29 @@ type segWriter struct {
 }
 
 func newSegWriter(f *os.File) *segWriter {
-	return &segWriter{f: f, w: bufio.NewWriterSize(f, 1<<20)}
+	return &segWriter{f: f, w: bufio.NewWriterSize(&writeback{f: f}, 1<<20)}
+}
+
+// writebackChunk is how much written data writeback lets accumulate
+// before it asks the kernel to start writing it to disk.
+const writebackChunk = 8 << 20
+
+// writeback writes to f and starts the kernel's writeback of every
+// writebackChunk written (startWriteback), without waiting for it.
+type writeback struct {
+	f       *os.File
+	off     int64 // bytes written
+	started int64 // bytes handed to startWriteback
+}
+
+func (w *writeback) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.off += int64(n)
+	if w.off-w.started >= writebackChunk {
+		startWriteback(w.f, w.started, w.off-w.started)
+		w.started = w.off
+	}
+	return n, err
 }
 
 var zeros [blockAlign]byte
@@ -93,18 +115,31 @@ func (w *segWriter) finish(f *footer) (size uint64, footerCRC uint32, err error)
 	return w.off, ref.crc, nil
 }
 
-// writeSegment writes t to path (which must not exist) and syncs it
-// unless noSync. It returns the file size and the footer checksum.
-func writeSegment(path string, t *builtTable, noSync bool) (size uint64, footerCRC uint32, err error) {
+// pendingSegment is a segment file written in full and still open, not
+// yet known to be on disk: sync makes it durable, abort removes it.
+type pendingSegment struct {
+	f         *os.File
+	path      string
+	size      uint64
+	footerCRC uint32
+}
+
+// writeSegment writes t to path (which must not exist) and returns it
+// open and unsynced, with its size and footer checksum; t's buffers may
+// be released once it returns. On error the file is gone.
+//
+// The kernel is asked to start writing the file back as it is written
+// (startWriteback), so the sync that follows waits for little more than
+// the last few MiB: the builds of a collect no longer queue behind a
+// 200 MB fsync each.
+func writeSegment(path string, t *builtTable) (p *pendingSegment, err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
-		return 0, 0, fmt.Errorf("create segment: %w", err)
+		return nil, fmt.Errorf("create segment: %w", err)
 	}
 	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close segment %s: %w", path, cerr)
-		}
 		if err != nil {
+			f.Close()
 			os.Remove(path)
 		}
 	}()
@@ -136,16 +171,35 @@ func writeSegment(path string, t *builtTable, noSync bool) (size uint64, footerC
 			ft.runs.sums = append(ft.runs.sums, runSum{name: sm.name, data: w.block(blockAlign, sm.data)})
 		}
 	}
-	size, footerCRC, err = w.finish(&ft)
+	size, footerCRC, err := w.finish(&ft)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
+	return &pendingSegment{f: f, path: path, size: size, footerCRC: footerCRC}, nil
+}
+
+// sync makes the segment durable (unless noSync) and closes it; on error
+// the file is removed.
+func (p *pendingSegment) sync(noSync bool) error {
+	var err error
 	if !noSync {
-		if err := f.Sync(); err != nil {
-			return 0, 0, fmt.Errorf("sync segment %s: %w", path, err)
+		if err = p.f.Sync(); err != nil {
+			err = fmt.Errorf("sync segment %s: %w", p.path, err)
 		}
 	}
-	return size, footerCRC, nil
+	if cerr := p.f.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close segment %s: %w", p.path, cerr)
+	}
+	if err != nil {
+		os.Remove(p.path)
+	}
+	return err
+}
+
+// abort closes and removes the segment.
+func (p *pendingSegment) abort() {
+	p.f.Close()
+	os.Remove(p.path)
 }
 
 // bitmaps writes serialized bitmaps, each 8-byte aligned, then their

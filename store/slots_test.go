@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// setHook installs fn as testHook for the test (hooks run on the
+// replacing goroutines).
+func setHook(t *testing.T, fn func(point string)) {
+	t.Helper()
+	testHook = fn
+	t.Cleanup(func() { testHook = nil })
+}
+
+// TestBuildSlotsBoundBuilds: with Builds 1, four partitions replaced at
+// once never build two at a time, and all of them land.
+func TestBuildSlotsBoundBuilds(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), Options{NoSync: true, Logger: quiet, Builds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var building, most atomic.Int32
+	setHook(t, func(p string) {
+		switch p {
+		case "build-start":
+			n := building.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(5 * time.Millisecond) // widen the window an overlap would show in
+		case "segment-unsynced":
+			building.Add(-1)
+		}
+	})
+	cfg := smallConfig(3)
+	cfg.Accounts = 2 // 4 partitions
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for _, p := range cfg.partitions() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Replace(ctx, p, cfg.generate(p, 0), "e", "h-"+p.String()); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := most.Load(); got != 1 {
+		t.Fatalf("at most %d builds ran at once, want 1", got)
+	}
+	if got := len(s.Partitions()); got != len(cfg.partitions()) {
+		t.Fatalf("%d partitions, want %d", got, len(cfg.partitions()))
+	}
+}
+
+// TestBuildSlotFreedBeforeSync: a replace gives its slot up once its
+// segment is written, so another partition builds while the first
+// waits for the disk.
+func TestBuildSlotFreedBeforeSync(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), Options{NoSync: true, Logger: quiet, Builds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cfg := smallConfig(4)
+	parts := cfg.partitions()
+	unblock := make(chan struct{})
+	second := make(chan struct{})
+	var n atomic.Int32
+	setHook(t, func(p string) {
+		if p != "segment-unsynced" {
+			return
+		}
+		switch n.Add(1) {
+		case 1:
+			<-unblock // the first replace holds here, before its fsync
+		case 2:
+			close(second)
+		}
+	})
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Replace(ctx, parts[0], cfg.generate(parts[0], 0), "e", "h0")
+		first <- err
+	}()
+	for n.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	go func() {
+		s.Replace(ctx, parts[1], cfg.generate(parts[1], 0), "e", "h1") //nolint:errcheck // checked below
+	}()
+	select {
+	case <-second:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the second build did not run while the first segment waited to be synced")
+	}
+	close(unblock)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBuildSlotWaitCancelled: a replace waiting for a slot returns the
+// context's error and changes nothing.
+func TestBuildSlotWaitCancelled(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{NoSync: true, Logger: quiet, Builds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	release, err := s.buildSlot(context.Background()) // the only slot
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	cfg := smallConfig(5)
+	p := cfg.partitions()[0]
+	changed, err := s.Replace(ctx, p, cfg.generate(p, 0), "e", "h")
+	if !errors.Is(err, context.DeadlineExceeded) || changed {
+		t.Fatalf("changed=%v err=%v, want the deadline's error", changed, err)
+	}
+	if got := len(s.Partitions()); got != 0 {
+		t.Fatalf("%d partitions after a cancelled replace, want 0", got)
+	}
+}
