@@ -2,8 +2,12 @@ package focus
 
 import (
 	"context"
+	"encoding/csv"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,4 +134,85 @@ func decodedRows(t *testing.T, file, source string) map[costgate.Partition][]cos
 		t.Fatal(err)
 	}
 	return want
+}
+
+// TestBigColumnsSameRows: string columns past bigSet values are interned
+// a block at a time (internBig) instead of row by row. With bigSet 1
+// every string column takes that path after its first value; the line
+// items must be exactly those of row-by-row interning, for generated
+// rows, the real FOCUS sample, and resource names that are quoted with
+// "" escapes, empty or NULL.
+func TestBigColumnsSameRows(t *testing.T) {
+	dir := t.TempDir()
+	gen := filepath.Join(dir, "gen.csv.gz")
+	if _, err := billgen.WriteCSVGz(gen, billgen.Options{Seed: 7, Rows: 30_000, Months: 2}); err != nil {
+		t.Fatal(err)
+	}
+	quirky := filepath.Join(dir, "quirky.csv")
+	writeQuirkyNames(t, testdata("focus", "focus_1.0_sample_1000_rows.csv"), quirky)
+	defer func(old, size int) { bigSet, blockSize = old, size }(bigSet, blockSize)
+	blockSize = 16 << 10 // the small files span many blocks too
+	for _, file := range []string{gen, testdata("focus", "focus_1.0_sample_1000_rows.csv"), quirky} {
+		bigSet = math.MaxInt
+		before := bigInterned.Load()
+		want := decodedRows(t, file, "big")
+		if bigInterned.Load() != before {
+			t.Fatalf("%s: values interned a block at a time with bigSet off", file)
+		}
+		bigSet = 1
+		got := decodedRows(t, file, "big")
+		if n := bigInterned.Load() - before; n < 1000 {
+			t.Fatalf("%s: only %d values interned a block at a time: the test proves nothing", file, n)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d partitions, want %d", file, len(got), len(want))
+		}
+		for p, rows := range want {
+			if d := rowdiff.Diff(got[p], rows); d != "" {
+				t.Errorf("%s %s: %s", file, p, d)
+			}
+		}
+	}
+}
+
+// writeQuirkyNames copies the CSV src to dst with ResourceName replaced:
+// quoted with "" escapes and commas, empty, NULL, or many distinct names.
+func writeQuirkyNames(t *testing.T, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	recs, err := csv.NewReader(in).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(recs[0], "ResourceName")
+	if col < 0 {
+		t.Fatalf("%s has no ResourceName", src)
+	}
+	for i, r := range recs[1:] {
+		switch i % 5 {
+		case 0:
+			r[col] = fmt.Sprintf(`vm "%d", the "big" one`, i%300)
+		case 1:
+			r[col] = ""
+		case 2:
+			r[col] = "NULL"
+		default:
+			r[col] = fmt.Sprintf("name-%d", i)
+		}
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(out)
+	if err := w.WriteAll(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -185,7 +185,7 @@ func logIgnored(sink collector.Sink, file string, dec *decoder) {
 }
 
 // blockSize is the amount of CSV one goroutine parses at a time.
-const blockSize = 1 << 20
+var blockSize = 1 << 20 // a variable for tests
 
 type blockResult struct {
 	batches []partBatch
