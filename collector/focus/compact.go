@@ -2,10 +2,12 @@ package focus
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -139,16 +141,58 @@ func newTables(columns int) *tables {
 type internSet struct {
 	slots []uint64
 	n     int
+	slow  bool // hashed with maphash, not quickHash (see smallSet)
 }
 
 var internSeed = maphash.MakeSeed()
 
 // str returns the id of b, a value of file column col.
 func (t *tables) str(col int, b []byte) uint32 {
+	set := &t.sets[col]
+	if !set.slow {
+		return t.strHashed(col, b, quickHash(b))
+	}
 	return t.strHashed(col, b, maphash.Bytes(internSeed, b))
 }
 
-// strHashed is str with b's hash (maphash.Bytes with internSeed) given.
+// smallSet is the most values a set hashes with quickHash; past it the
+// set is rehashed with maphash (slow). Most FOCUS columns hold a few
+// dozen values, change from one row to the next, and are short: there
+// maphash (a call into the runtime's AES hash) was most of a lookup.
+const smallSet = 64
+
+// quickHash hashes b from its length and its first and last 8 bytes: a
+// few instructions, and as good as any hash for a set of a few dozen
+// values. Values that share all three only probe further (a set holds at
+// most smallSet of them).
+func quickHash(b []byte) uint64 {
+	n := len(b)
+	var x, y uint64
+	switch {
+	case n >= 8:
+		x = binary.LittleEndian.Uint64(b)
+		y = binary.LittleEndian.Uint64(b[n-8:])
+	default:
+		for i, c := range b {
+			x |= uint64(c) << (8 * i)
+		}
+	}
+	h := (x ^ bits.RotateLeft64(y, 29) ^ uint64(n)<<56) * 0x9e3779b97f4a7c15
+	h ^= h >> 31
+	h *= 0xbf58476d1ce4e5b9
+	return h ^ h>>32
+}
+
+// hashOf hashes b as set's slots are hashed.
+func (set *internSet) hashOf(b string) uint64 {
+	if set.slow {
+		return maphash.String(internSeed, b)
+	}
+	return quickHash(unsafe.Slice(unsafe.StringData(b), len(b)))
+}
+
+// strHashed is str with b's hash given: quickHash in a set that is not
+// slow, else maphash.Bytes with internSeed.
 func (t *tables) strHashed(col int, b []byte, h uint64) uint32 {
 	set := &t.sets[col]
 	if set.slots != nil {
@@ -168,9 +212,13 @@ func (t *tables) strHashed(col int, b []byte, h uint64) uint32 {
 	if 2*(set.n+1) > len(set.slots) {
 		old := set.slots
 		set.slots = make([]uint64, max(16, 2*len(old)))
+		if !set.slow && len(set.slots) > 2*smallSet {
+			set.slow = true
+			h = maphash.Bytes(internSeed, b)
+		}
 		for _, s := range old {
 			if s != 0 {
-				set.put(maphash.String(internSeed, t.strs[uint32(s)]), uint32(s))
+				set.put(set.hashOf(t.strs[uint32(s)]), uint32(s))
 			}
 		}
 	}
@@ -210,6 +258,9 @@ type compactDecoder struct {
 	big  []bool
 	pend []pendingStrs
 	row  int32 // the block row decode is filling
+	// inBlock: decode is called by compactBlock, whose field slices stay
+	// valid until the next startBlock, so last keeps them uncopied.
+	inBlock bool
 	// touched sums what internBig loads ahead, so that the loads stay.
 	touched uint64
 }
@@ -273,7 +324,11 @@ func (d *compactDecoder) decode(rec tabular.Records, r *compactRow) error {
 				continue
 			}
 			id := d.t.str(i, b)
-			d.last[i] = append(d.last[i][:0], b...)
+			if d.inBlock {
+				d.last[i] = b // valid until the block ends (startBlock)
+			} else {
+				d.last[i] = append(d.last[i][:0], b...)
+			}
 			d.lastID[i] = id
 			r.str[d.slot[i]] = id
 		case kTime:
@@ -692,6 +747,8 @@ const internChunk = 64
 // startBlock empties the pending values and marks the columns that are
 // big now; a column turns big between blocks, never within one.
 func (d *compactDecoder) startBlock() {
+	d.inBlock = true
+	clear(d.last) // slices of the last block, whose buffer is reused
 	for i, c := range d.cols {
 		if c == nil || c.kind != kString {
 			continue
@@ -724,6 +781,12 @@ func (d *compactDecoder) internBig(rows []compactRow) {
 		slot := d.slot[i]
 		set := &t.sets[i]
 		bigInterned.Add(int64(len(p.vals)))
+		if !set.slow { // only with bigSet below smallSet (tests)
+			for k, v := range p.vals {
+				rows[p.rows[k]].str[slot] = t.str(i, v)
+			}
+			continue
+		}
 		p.hash = slices.Grow(p.hash[:0], len(p.vals))[:len(p.vals)]
 		var words [internChunk]uint64
 		for lo := 0; lo < len(p.vals); lo += internChunk {

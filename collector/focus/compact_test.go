@@ -229,3 +229,34 @@ func TestInternSets(t *testing.T) {
 		t.Errorf("%d strings in the table, want one per distinct value of each column", len(tb.strs)-1)
 	}
 }
+
+// TestQuickHashCollisions: values that share their length and first and
+// last 8 bytes hash alike under quickHash; a small set of them still
+// gives each its own id, the same every time, before and after the set
+// turns slow (maphash) past smallSet values.
+func TestQuickHashCollisions(t *testing.T) {
+	tb := newTables(1)
+	ids := map[string]uint32{}
+	for round := range 3 {
+		for i := range smallSet + 40 {
+			v := fmt.Sprintf("prefix-x%03dx-suffix!", i)
+			if i < smallSet-1 && quickHash([]byte(v)) != quickHash([]byte("prefix-x000x-suffix!")) {
+				t.Fatalf("%q: the test needs colliding quick hashes", v)
+			}
+			id := tb.str(0, []byte(v))
+			if tb.strs[id] != v {
+				t.Fatalf("%q got id %d holding %q", v, id, tb.strs[id])
+			}
+			if prev, ok := ids[v]; ok && prev != id {
+				t.Fatalf("round %d: %q got id %d, then %d", round, v, prev, id)
+			}
+			ids[v] = id
+		}
+		if !tb.sets[0].slow {
+			t.Fatalf("a set of %d values still uses quickHash", tb.sets[0].n)
+		}
+	}
+	if tb.sets[0].n != len(ids) || len(tb.strs) != 1+len(ids) {
+		t.Fatalf("%d values in the set, %d strings, %d distinct", tb.sets[0].n, len(tb.strs)-1, len(ids))
+	}
+}
