@@ -9,7 +9,10 @@
 // months). costgate runs as the real binary (built from ../cmd/costgate
 // unless -costgate is given) with fsync on; DuckDB runs in this process
 // with the same thread count, into an in-memory table and into a
-// database file. The report (markdown) goes to stdout.
+// database file. The three loads run in -runs rounds (default 3), one
+// after the other within a round, and each engine's median is compared:
+// a single run on this VM can be 20-30% off. The report (markdown) goes
+// to stdout.
 package main
 
 import (
@@ -21,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -38,6 +42,7 @@ func main() {
 }
 
 type result struct {
+	round     int
 	engine    string
 	rows      int64
 	secs      float64
@@ -50,6 +55,7 @@ func run() error {
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "costgate-ingest"), "where the file, stores and databases go")
 	bin := flag.String("costgate", "", "costgate binary (default: build ../cmd/costgate)")
 	threads := flag.Int("threads", runtime.GOMAXPROCS(0), "DuckDB threads (costgate uses GOMAXPROCS)")
+	runs := flag.Int("runs", 3, "rounds of the three loads, interleaved; medians are compared")
 	flag.Parse()
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return err
@@ -81,26 +87,60 @@ func run() error {
 		}
 	}
 
+	// Rounds of all three, interleaved, so that each engine meets the
+	// machine's drift alike; the medians are compared.
 	var results []result
-	r, err := costgate(*bin, *dir, file)
-	if err != nil {
-		return err
-	}
-	results = append(results, r)
-	for _, target := range []string{"", filepath.Join(*dir, "duck.db")} {
-		r, err := duck(file, target, *threads)
+	for round := 1; round <= *runs; round++ {
+		fmt.Fprintf(os.Stderr, "round %d of %d: costgate collect\n", round, *runs)
+		r, err := costgate(*bin, *dir, file)
 		if err != nil {
 			return err
 		}
+		r.round = round
 		results = append(results, r)
+		for _, target := range []string{"", filepath.Join(*dir, "duck.db")} {
+			fmt.Fprintf(os.Stderr, "round %d of %d: DuckDB read_csv %s\n", round, *runs, map[bool]string{true: "in memory", false: "to a file"}[target == ""])
+			r, err := duck(file, target, *threads)
+			if err != nil {
+				return err
+			}
+			r.round = round
+			results = append(results, r)
+		}
 	}
 
-	fmt.Printf("## Ingest of a generated FOCUS CSV.gz (%d data rows, %.1f MiB gzip), GOMAXPROCS %d, DuckDB threads %d\n\n",
-		results[0].rows, float64(fi.Size())/(1<<20), runtime.GOMAXPROCS(0), *threads)
-	fmt.Println("| engine | rows | seconds | rows/s | CPU s (user + system) | note |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Printf("## Ingest of a generated FOCUS CSV.gz (%d data rows, %.1f MiB gzip), GOMAXPROCS %d, DuckDB threads %d, %d rounds\n\n",
+		results[0].rows, float64(fi.Size())/(1<<20), runtime.GOMAXPROCS(0), *threads, *runs)
+	fmt.Println("| round | engine | rows | seconds | rows/s | CPU s (user + system) | note |")
+	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, r := range results {
-		fmt.Printf("| %s | %d | %.2f | %.0f | %.1f (%.1f + %.1f) | %s |\n", r.engine, r.rows, r.secs, float64(r.rows)/r.secs, r.user+r.sys, r.user, r.sys, r.note)
+		fmt.Printf("| %d | %s | %d | %.2f | %.0f | %.1f (%.1f + %.1f) | %s |\n", r.round, r.engine, r.rows, r.secs, float64(r.rows)/r.secs, r.user+r.sys, r.user, r.sys, r.note)
+	}
+	fmt.Println()
+	med := map[string]float64{}
+	var engines []string
+	for _, r := range results {
+		if _, ok := med[r.engine]; !ok {
+			engines = append(engines, r.engine)
+			med[r.engine] = 0
+		}
+	}
+	for _, e := range engines {
+		var secs []float64
+		var rows int64
+		for _, r := range results {
+			if r.engine == e {
+				secs = append(secs, r.secs)
+				rows = r.rows
+			}
+		}
+		sort.Float64s(secs)
+		med[e] = secs[len(secs)/2]
+		fmt.Printf("median %s: %.2f s, %.0f rows/s (fastest %.2f s, slowest %.2f s)\n", e, med[e], float64(rows)/med[e], secs[0], secs[len(secs)-1])
+	}
+	cg := med[results[0].engine]
+	for _, e := range engines[1:] {
+		fmt.Printf("costgate collect is %.2fx faster than %s (medians)\n", med[e]/cg, e)
 	}
 	fmt.Println("\nOn this shared VM, wall and CPU time both drift by 20-30% between runs minutes apart: compare engines within one run. System time is mostly fresh memory being faulted in.")
 	return nil
