@@ -34,7 +34,7 @@ func TestBuildSlotsBoundBuilds(t *testing.T) {
 			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 			}
 			time.Sleep(5 * time.Millisecond) // widen the window an overlap would show in
-		case "segment-unsynced":
+		case "build-done": // just before the slot is given up
 			building.Add(-1)
 		}
 	})
@@ -77,6 +77,9 @@ func TestBuildSlotFreedBeforeSync(t *testing.T) {
 	cfg := smallConfig(4)
 	parts := cfg.partitions()
 	unblock := make(chan struct{})
+	var unblockOnce sync.Once
+	release := func() { unblockOnce.Do(func() { close(unblock) }) }
+	defer release() // a failed wait below must not leave the first replace blocked
 	second := make(chan struct{})
 	var n atomic.Int32
 	setHook(t, func(p string) {
@@ -98,16 +101,21 @@ func TestBuildSlotFreedBeforeSync(t *testing.T) {
 	for n.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
+	secondDone := make(chan error, 1)
 	go func() {
-		s.Replace(ctx, parts[1], cfg.generate(parts[1], 0), "e", "h1") //nolint:errcheck // checked below
+		_, err := s.Replace(ctx, parts[1], cfg.generate(parts[1], 0), "e", "h1")
+		secondDone <- err
 	}()
 	select {
 	case <-second:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the second build did not run while the first segment waited to be synced")
 	}
-	close(unblock)
+	release()
 	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-secondDone; err != nil {
 		t.Fatal(err)
 	}
 }

@@ -432,6 +432,7 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, spec func() *tableS
 	pending, err := writeSegment(path, t)
 	t.release()
 	// The rest waits on the disk, not the CPU: the next build may start.
+	hook("build-done")
 	releaseSlot()
 	if err == nil {
 		hook("segment-unsynced")
