@@ -180,7 +180,8 @@ func setString(li *costgate.LineItem, name, v string) {
 
 // ingestCostgateCoded replaces every partition from coded sources
 // (store.ReplaceSource), concurrency partitions at a time (collect
-// replaces two at a time; 1: one after the other, each call timed as
+// replaces three at a time, the store building two while one syncs; 1:
+// one after the other, each call timed as
 // ingestCostgate's Replace calls are). With more than one at a time the
 // wall and CPU time are the whole loop's.
 func ingestCostgateCoded(ctx context.Context, dir string, d *Data, opts store.Options, concurrency int) (ingestStats, error) {

@@ -64,7 +64,7 @@ func main() {
 	flag.BoolVar(&c.solo, "solo", true, "after the interleaved runs, also time each engine running one query back-to-back (reported separately)")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the query iterations to this file")
 	flag.StringVar(&c.ingestProf, "ingest-cpuprofile", "", "write a CPU profile of the coded ingest (ReplaceSource calls and the generator's row reads) to this file")
-	flag.IntVar(&c.replaceConc, "replace-concurrency", 2, "the coded ingest replaces this many partitions at a time (collect replaces two at a time; 1: one after the other)")
+	flag.IntVar(&c.replaceConc, "replace-concurrency", 3, "the coded ingest replaces this many partitions at a time (collect replaces three at a time, two building while one syncs; 1: one after the other)")
 	flag.BoolVar(&c.ingestOnly, "ingest-only", false, "only ingest: costgate from coded rows (one partition at a time, then -replace-concurrency at a time) and DuckDB's li_int appender, alternated -iters times, then print their rates (no queries, no li_focus)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the store directory")
 	flag.BoolVar(&c.sync, "sync", true, "fsync segment and manifest on Replace (the store's default); -sync=false sets Options.NoSync")
