@@ -116,7 +116,7 @@ func (w *segWriter) finish(f *footer) (size uint64, footerCRC uint32, err error)
 }
 
 // pendingSegment is a segment file written in full and still open, not
-// yet known to be on disk: sync makes it durable, abort removes it.
+// yet known to be on disk: sync makes it durable and closes it.
 type pendingSegment struct {
 	f         *os.File
 	path      string
@@ -194,12 +194,6 @@ func (p *pendingSegment) sync(noSync bool) error {
 		os.Remove(p.path)
 	}
 	return err
-}
-
-// abort closes and removes the segment.
-func (p *pendingSegment) abort() {
-	p.f.Close()
-	os.Remove(p.path)
 }
 
 // bitmaps writes serialized bitmaps, each 8-byte aligned, then their
