@@ -16,7 +16,7 @@ func segmentBytes(tb testing.TB, rows []costgate.LineItem) []byte {
 		tb.Fatal(err)
 	}
 	path := filepath.Join(tb.TempDir(), "seed.seg")
-	p, err := writeSegment(path, t)
+	p, err := writeSegment(path, t, true)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -143,5 +146,38 @@ func TestBuildSlotWaitCancelled(t *testing.T) {
 	}
 	if got := len(s.Partitions()); got != 0 {
 		t.Fatalf("%d partitions after a cancelled replace, want 0", got)
+	}
+}
+
+// TestWriteback: data written through writeback (which hands each
+// writebackChunk to the kernel's writeback as it goes) reaches the file
+// whole and in order, and every full chunk was handed over.
+func TestWriteback(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "wb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := &writeback{f: f}
+	want := make([]byte, 3*writebackChunk+12345)
+	for i := range want {
+		want[i] = byte(i * 7 >> 3)
+	}
+	for rest, n := want, 1; len(rest) > 0; n = n*3 + 1 { // odd, growing sizes
+		k := min(n, len(rest))
+		if got, err := w.Write(rest[:k]); err != nil || got != k {
+			t.Fatalf("write %d: %d, %v", k, got, err)
+		}
+		rest = rest[k:]
+	}
+	if w.started < 3*writebackChunk || w.started > w.off {
+		t.Fatalf("writeback started for %d of %d bytes, want at least %d", w.started, w.off, 3*writebackChunk)
+	}
+	got, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("file holds %d bytes, not the %d written", len(got), len(want))
 	}
 }

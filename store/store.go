@@ -429,7 +429,7 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, spec func() *tableS
 	s.mu.Unlock()
 	e.File = segmentFileName(num)
 	path := filepath.Join(s.dir, e.File)
-	pending, err := writeSegment(path, t)
+	pending, err := writeSegment(path, t, !s.opts.NoSync)
 	t.release()
 	// The rest waits on the disk, not the CPU: the next build may start.
 	hook("build-done")

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 )
 
@@ -18,8 +19,14 @@ type segWriter struct {
 	err error
 }
 
-func newSegWriter(f *os.File) *segWriter {
-	return &segWriter{f: f, w: bufio.NewWriterSize(&writeback{f: f}, 1<<20)}
+// newSegWriter writes to f, starting the kernel's writeback as it goes
+// when early is set (see writeback).
+func newSegWriter(f *os.File, early bool) *segWriter {
+	var out io.Writer = f
+	if early {
+		out = &writeback{f: f}
+	}
+	return &segWriter{f: f, w: bufio.NewWriterSize(out, 1<<20)}
 }
 
 // writebackChunk is how much written data writeback lets accumulate
@@ -128,11 +135,11 @@ type pendingSegment struct {
 // open and unsynced, with its size and footer checksum; t's buffers may
 // be released once it returns. On error the file is gone.
 //
-// The kernel is asked to start writing the file back as it is written
-// (startWriteback), so the sync that follows waits for little more than
-// the last few MiB: the builds of a collect no longer queue behind a
-// 200 MB fsync each.
-func writeSegment(path string, t *builtTable) (p *pendingSegment, err error) {
+// With early (a store that syncs), the kernel is asked to start writing
+// the file back as it is written (startWriteback), so the sync that
+// follows waits for little more than the last few MiB: the builds of a
+// collect no longer queue behind a 200 MB fsync each.
+func writeSegment(path string, t *builtTable, early bool) (p *pendingSegment, err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("create segment: %w", err)
@@ -143,7 +150,7 @@ func writeSegment(path string, t *builtTable) (p *pendingSegment, err error) {
 			os.Remove(path)
 		}
 	}()
-	w := newSegWriter(f)
+	w := newSegWriter(f, early)
 	w.header(t.f.kind)
 	ft := t.f
 	ft.cols = make([]colMeta, len(t.cols))
