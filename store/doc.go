@@ -12,6 +12,14 @@
 // rows read one at a time from a costgate.LineItemSource, for callers that
 // keep rows in a compact form of their own.
 //
+// Replaces of different partitions may run concurrently. At most
+// Options.Builds of them build at once (CPU and memory); a replace gives
+// its build slot up once its segment is written and waits for the fsync
+// and the manifest commit without it, so a caller that runs one more
+// replace than there are slots (collect runs three) keeps the CPUs busy
+// while a finished segment reaches the disk. A store that syncs starts
+// the kernel's writeback as a segment is written, every 8 MiB.
+//
 // Rows of a segment are sorted by (day, billing account, service,
 // resource). Line-item segments (format version 2) also carry a run
 // index: each run of rows with one day, account and service, and the
