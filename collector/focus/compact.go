@@ -252,9 +252,10 @@ type compactDecoder struct {
 	last    [][]byte        // per file column: last string bytes
 	lastID  []uint32
 	slot    []int // per file column: its slot among its kind's (slotOf)
-	// A string column whose set has grown past bigSet values is interned
-	// a block at a time (internBig) instead of row by row: pend[i] lists
-	// its values in the block, nil for big[i] false.
+	// A string column whose set has grown past bigSet values (big[i]) is
+	// interned a block at a time (internBig) instead of row by row:
+	// pend[i] lists its values in the block; other columns leave theirs
+	// empty.
 	big  []bool
 	pend []pendingStrs
 	row  int32 // the block row decode is filling
