@@ -4,13 +4,20 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // MemTotal is the machine's memory in bytes, from /proc/meminfo's
 // MemTotal (0 where that cannot be read). Memory budgets that default to
 // a share of the machine (the collector's spill budget, the store's hot
-// copies, the CLI's huge-page heap) read it here.
-func MemTotal() int64 {
+// copies, the CLI's huge-page heap) read it here. The file is read once
+// per process: store.Open asks on every open, and serve used to pay a
+// file read per priced request for it.
+func MemTotal() int64 { return memTotal() }
+
+var memTotal = sync.OnceValue(readMemTotal)
+
+func readMemTotal() int64 {
 	b, err := os.ReadFile("/proc/meminfo")
 	if err != nil {
 		return 0

@@ -17,7 +17,6 @@ import (
 	"github.com/costgate/costgate"
 	"github.com/costgate/costgate/gate"
 	"github.com/costgate/costgate/pricing"
-	"github.com/costgate/costgate/pricing/estimators"
 	"github.com/costgate/costgate/store"
 )
 
@@ -204,7 +203,7 @@ func estimatePlan(ctx context.Context, cfg *loadedConfig, ep *estimateParams, in
 
 // estimateWith is estimatePlan with an estimator made beforehand.
 func estimateWith(ctx context.Context, est *pricing.Estimator, in *gate.Input, keep bool) (*costgate.PlanEstimate, []costgate.EstimatedResource, error) {
-	reg := estimators.Registry()
+	reg := priceRegistry()
 	resources, err := plannedResources(in, func(r *gate.Resource) bool {
 		return r.Mode != "data" && reg.NeedsValues(r.Type)
 	})

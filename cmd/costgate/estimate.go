@@ -141,7 +141,7 @@ func runEstimate(ctx context.Context, a *app, p *estimateParams) error {
 		return err
 	}
 	defer closeFn()
-	reg := estimators.Registry()
+	reg := priceRegistry()
 	resources, err := plannedResources(gate.BuildInput(plan, gate.InputOptions{}), func(r *gate.Resource) bool {
 		return r.Mode != "data" && reg.NeedsValues(r.Type)
 	})
@@ -168,36 +168,21 @@ func runEstimate(ctx context.Context, a *app, p *estimateParams) error {
 	return nil
 }
 
+// priceRegistry is every provider's estimators, built once: a
+// pricing.Registry is only read once built, and building one takes
+// longer than pricing a small plan.
+var priceRegistry = sync.OnceValue(estimators.Registry)
+
 // newEstimator wires the catalog, usage file, calibration and billing
 // history into an Estimator. The returned func closes the store.
 func newEstimator(ctx context.Context, cfg *loadedConfig, p *estimateParams, now time.Time) (*pricing.Estimator, func(), error) {
 	noop := func() {}
-	snap := orDefault(p.snapshot, cfg.Pricing.Snapshot)
-	cat := pricing.Default()
-	if snap != "" {
-		c, err := pricing.Load(snap)
-		if err != nil {
-			return nil, noop, &exitError{code: exitUsage, err: err}
-		}
-		cat = c
-	}
-	if cur := cfg.Pricing.Currency; cur != "" && cur != cat.Currency() {
-		return nil, noop, &exitError{code: exitUsage, err: fmt.Errorf("pricing.currency is %s but the price snapshot %s is in %s", cur, cat.ID(), cat.Currency())}
-	}
-	opts := pricing.Options{Now: func() time.Time { return now }, Logger: slog.Default()}
-	if uf := orDefault(p.usageFile, cfg.Pricing.UsageFile); uf != "" {
-		u, err := pricing.LoadUsageFile(uf)
-		if err != nil {
-			return nil, noop, &exitError{code: exitUsage, err: err}
-		}
-		opts.Usage = u
-	}
-	dir := orDefault(p.store, cfg.Store)
-	if dir == "" {
-		dir = defaultStoreDir
-	}
-	closeFn := noop
+	var (
+		history costgate.CostReader
+		closeFn = noop
+	)
 	if !p.noCalibration && cfg.Pricing.calibrate() {
+		dir := orDefault(p.store, orDefault(cfg.Store, defaultStoreDir))
 		st, err := store.Open(dir, store.Options{ReadOnly: true})
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && p.store == "":
@@ -205,18 +190,52 @@ func newEstimator(ctx context.Context, cfg *loadedConfig, p *estimateParams, now
 		case err != nil:
 			return nil, noop, &exitError{code: exitUsage, err: fmt.Errorf("open cost store %s: %w", dir, err)}
 		default:
-			closeFn = func() { st.Close() }
-			cal, err := pricing.Calibrate(ctx, st, now)
-			if err != nil {
-				closeFn()
-				return nil, noop, err
-			}
-			opts.Calibration = cal
-			opts.History = pricing.NewStoreHistory(st, now, nil)
+			history, closeFn = st, func() { st.Close() }
 		}
 	}
-	opts.Registry = estimators.Registry()
-	return estimators.New(cat, opts), closeFn, nil
+	est, err := estimatorOver(ctx, cfg, p, history, func() time.Time { return now })
+	if err != nil {
+		closeFn()
+		return nil, noop, err
+	}
+	return est, closeFn, nil
+}
+
+// estimatorOver is newEstimator over a cost reader the caller keeps open
+// (nil: list prices only, no calibration or history). serve makes one per
+// policy snapshot over its own store handle; calibration is taken at
+// now() when it is made, history is read as plans need it.
+func estimatorOver(ctx context.Context, cfg *loadedConfig, p *estimateParams, r costgate.CostReader, now func() time.Time) (*pricing.Estimator, error) {
+	snap := orDefault(p.snapshot, cfg.Pricing.Snapshot)
+	cat := pricing.Default()
+	if snap != "" {
+		c, err := pricing.Load(snap)
+		if err != nil {
+			return nil, &exitError{code: exitUsage, err: err}
+		}
+		cat = c
+	}
+	if cur := cfg.Pricing.Currency; cur != "" && cur != cat.Currency() {
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("pricing.currency is %s but the price snapshot %s is in %s", cur, cat.ID(), cat.Currency())}
+	}
+	opts := pricing.Options{Now: now, Logger: slog.Default(), Registry: priceRegistry()}
+	if uf := orDefault(p.usageFile, cfg.Pricing.UsageFile); uf != "" {
+		u, err := pricing.LoadUsageFile(uf)
+		if err != nil {
+			return nil, &exitError{code: exitUsage, err: err}
+		}
+		opts.Usage = u
+	}
+	if r != nil && !p.noCalibration && cfg.Pricing.calibrate() {
+		t := now()
+		cal, err := pricing.Calibrate(ctx, r, t)
+		if err != nil {
+			return nil, err
+		}
+		opts.Calibration = cal
+		opts.History = pricing.NewStoreHistory(r, t, nil)
+	}
+	return estimators.New(cat, opts), nil
 }
 
 // plannedResources maps the gate's view of a plan to the estimators'
@@ -228,7 +247,7 @@ func newEstimator(ctx context.Context, cfg *loadedConfig, p *estimateParams, now
 // decoded; the others (free types, data sources) keep only their
 // address, type and action, which is all the estimators read of them.
 func plannedResources(in *gate.Input, needValues func(*gate.Resource) bool) ([]costgate.PlannedResource, error) {
-	reg := estimators.Registry()
+	reg := priceRegistry()
 	return plannedResourcesFor(in, needValues, reg.FollowsReferences, reg.ReadsValues, reg.AttributeKeys())
 }
 

@@ -121,7 +121,11 @@ func (w webhookLog) Query(ctx context.Context, f webhooks.DecisionFilter) ([]web
 
 // snapshotLoader reads the config and compiles the policies; serve calls
 // it at start and on every reload.
-func snapshotLoader(a *app, p *serveParams, log *slog.Logger) webhooks.Loader {
+//
+// costs is serve's store handle (open or not, see pricingReader): plans are
+// priced against it with an estimator made once per snapshot, so its
+// calibration is as fresh as the last reload, like data.costgate.spend.
+func snapshotLoader(a *app, p *serveParams, costs *serveStore, log *slog.Logger) webhooks.Loader {
 	return func(ctx context.Context) (*webhooks.Snapshot, error) {
 		cfg, err := loadConfig(a.configPath, p.dataFiles)
 		if err != nil {
@@ -163,12 +167,22 @@ func snapshotLoader(a *app, p *serveParams, log *slog.Logger) webhooks.Loader {
 		}
 		// Plans are priced exactly as `costgate check` prices them, so the
 		// cost rules find the same on every surface.
+		reader, err := costs.pricingReader()
+		if err != nil {
+			return nil, err
+		}
+		now := func() time.Time { return p.clock()().UTC() }
+		est, err := estimatorOver(ctx, cfg, &estimateParams{}, reader, now)
+		if err != nil {
+			return nil, err
+		}
+		keep := !cfg.DecisionLog.Disabled
 		price := func(ctx context.Context, in *gate.Input) ([]costgate.EstimatedResource, error) {
-			est, estimates, err := estimatePlan(ctx, cfg, &estimateParams{}, in, !cfg.DecisionLog.Disabled)
+			pe, estimates, err := estimateWith(ctx, est, in, keep)
 			if err != nil {
 				return nil, err
 			}
-			in.AttachEstimate(est, cfg.Cost.TeamTag, cfg.Cost.EnvTag)
+			in.AttachEstimate(pe, cfg.Cost.TeamTag, cfg.Cost.EnvTag)
 			return estimates, nil
 		}
 		return &webhooks.Snapshot{Engine: eng, Kubernetes: kopts, PriceInput: price, LoadedAt: time.Now()}, nil
@@ -200,7 +214,13 @@ func runServe(ctx context.Context, a *app, p *serveParams) error {
 	case cfg.Collect.Schedule.Cron != "":
 		logger.Warn("collect.schedule is set but sources: is empty: nothing to collect")
 	}
-	policies, err := webhooks.NewPolicies(ctx, snapshotLoader(a, p, slog.Default()), slog.Default())
+	// The store /v1/cost answers from and plans are priced against: the
+	// configured one, or the default directory, which check and estimate
+	// also open when it exists. A default directory that does not exist
+	// yet is not an error: plans get list prices until a reload finds it.
+	costs := openServeStore(storeDir, cfg.Store == "", logger)
+	defer costs.Close()
+	policies, err := webhooks.NewPolicies(ctx, snapshotLoader(a, p, costs, slog.Default()), slog.Default())
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
@@ -223,10 +243,7 @@ func runServe(ctx context.Context, a *app, p *serveParams) error {
 		opts.DecisionLog = webhookLog{dl}
 		opts.ReadyChecks = append(opts.ReadyChecks, webhooks.ReadyCheck{Name: "decision_log", Check: dl.Ping})
 	}
-	var costs *serveStore
-	if cfg.Store != "" {
-		costs = openServeStore(cfg.Store, logger)
-		defer costs.Close()
+	if cfg.Store != "" || costs.Check(ctx) == nil {
 		opts.CostReader = costs
 		opts.ReadyChecks = append(opts.ReadyChecks, webhooks.ReadyCheck{Name: "cost_store", Check: costs.Check})
 	}

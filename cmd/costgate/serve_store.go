@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"sync"
 
@@ -32,10 +33,11 @@ var _ costgate.CostReader = (*serveStore)(nil)
 
 // openServeStore opens the store in dir read-only. A store that does not
 // open leaves /v1/cost failing and /readyz reporting it until a Refresh
-// succeeds, rather than keeping the gate down.
-func openServeStore(dir string, logger *slog.Logger) *serveStore {
+// succeeds, rather than keeping the gate down. quietMissing: dir is the
+// implicit default, whose absence is normal and not logged.
+func openServeStore(dir string, quietMissing bool, logger *slog.Logger) *serveStore {
 	s := &serveStore{dir: dir, log: logger}
-	if err := s.Refresh(); err != nil {
+	if err := s.Refresh(); err != nil && !(quietMissing && errors.Is(err, fs.ErrNotExist)) {
 		logger.Error("open cost store; /v1/cost is unavailable until it opens", "store", dir, "err", err)
 	}
 	return s
@@ -80,6 +82,22 @@ func (s *serveStore) Query(ctx context.Context, q costgate.CostQuery) (*costgate
 	}
 	defer sn.Close()
 	return sn.Query(ctx, q)
+}
+
+// pricingReader is the reader plans are priced against: s while the store
+// is open; nil when there is none (yet), so that plans get list prices as
+// `costgate check` gives them without a store; the open error otherwise.
+func (s *serveStore) pricingReader() (costgate.CostReader, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	switch {
+	case s.st != nil:
+		return s, nil
+	case errors.Is(s.err, fs.ErrNotExist):
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("open cost store %s: %w", s.dir, s.err)
+	}
 }
 
 // Check is the /readyz check: the store is open.

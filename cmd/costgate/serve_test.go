@@ -26,6 +26,7 @@ import (
 
 	"github.com/costgate/costgate"
 	"github.com/costgate/costgate/gate"
+	"github.com/costgate/costgate/store"
 )
 
 const serveToken = "serve-test-token-0123456789"
@@ -398,6 +399,106 @@ func TestCheckLogFlagHelper(t *testing.T) {
 	for _, args := range [][]string{{"--format", "yaml"}, {"--since", "later"}, {"--decision", "maybe"}, {"--surface", "ftp"}} {
 		if code, _, _ := runCLI(t, "", append([]string{"decisions", "--config", cfg}, args...)...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+// TestServePricesFromStore: serve prices plans against its store as
+// `costgate check` does (EC2 billed at 70% of list calibrates the
+// estimate), with one estimator per policy snapshot rather than one per
+// request; a store that appears later is picked up by the next reload.
+func TestServePricesFromStore(t *testing.T) {
+	dir := t.TempDir()
+	planPath, err := filepath.Abs(plan("aws_instance_volume_attachment_before_apply.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(mustRead(t, planPath))
+	// No store: key, so serve and check both use ./.costgate.
+	t.Chdir(dir)
+	cfg, pool := serveConfig(t, dir, "")
+	monthlyAfter := func(rs *runningServer) string {
+		t.Helper()
+		status, out := rs.call(t, "POST", "/v1/check", body, serveToken)
+		if status != 200 {
+			t.Fatalf("check %d: %s", status, out)
+		}
+		var d costgate.Decision
+		if err := json.Unmarshal(out, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Cost == nil {
+			t.Fatalf("/v1/check did not price the plan: %s", out)
+		}
+		return d.Cost.MonthlyAfter.String()
+	}
+
+	// No store yet: list prices, as check gives them.
+	rs := startServe(t, cfg, pool)
+	if got := monthlyAfter(rs); got != "17.834" {
+		t.Fatalf("without a store /v1/check prices %s, want list 17.834", got)
+	}
+
+	writeCalibrationStore(t, filepath.Join(dir, defaultStoreDir), time.Now().UTC())
+	code, out, errOut := runCLI(t, "", "check", "--config", cfg, "--format", "json", planPath)
+	if code > 1 {
+		t.Fatalf("check exit %d: %s", code, errOut)
+	}
+	var cli costgate.Decision
+	if err := json.Unmarshal([]byte(out), &cli); err != nil {
+		t.Fatal(err)
+	}
+	if cli.Cost == nil || cli.Cost.MonthlyAfter.String() != "12.4838" {
+		t.Fatalf("check prices %+v, want 70%% of 17.834", cli.Cost)
+	}
+	// The snapshot in service was made before the store existed; a reload
+	// (SIGHUP, a file change, a collect run) prices against it.
+	if got := monthlyAfter(rs); got != "17.834" {
+		t.Fatalf("before a reload /v1/check prices %s", got)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	deadline := time.Now().Add(15 * time.Second)
+	for monthlyAfter(rs) == "17.834" {
+		if time.Now().After(deadline) {
+			t.Fatal("SIGHUP did not reprice against the new store")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := monthlyAfter(rs); got != cli.Cost.MonthlyAfter.String() {
+		t.Fatalf("after a reload /v1/check prices %s, check %s", got, cli.Cost.MonthlyAfter)
+	}
+	rs.stop(t)
+
+	// Started with the store in place, serve prices calibrated at once.
+	rs = startServe(t, cfg, pool)
+	if got := monthlyAfter(rs); got != "12.4838" {
+		t.Fatalf("/v1/check prices %s, want 12.4838", got)
+	}
+	rs.stop(t)
+}
+
+// writeCalibrationStore fills dir with ten days of EC2 billed at 70% of
+// list before now, one partition per month they fall in.
+func writeCalibrationStore(tb testing.TB, dir string, now time.Time) {
+	tb.Helper()
+	st, err := store.Open(dir, store.Options{NoSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	today := now.Truncate(24 * time.Hour)
+	byMonth := map[costgate.Month][]costgate.LineItem{}
+	for d := 1; d <= 10; d++ {
+		day := today.AddDate(0, 0, -d)
+		m := costgate.MonthOf(day)
+		byMonth[m] = append(byMonth[m], costgate.LineItem{ChargePeriodStart: day, ChargePeriodEnd: day.Add(24 * time.Hour),
+			BillingPeriodStart: m.Start(), BillingPeriodEnd: m.End(),
+			BillingAccountID: "123456789012", ProviderName: "AWS", ServiceName: "Amazon Elastic Compute Cloud", ResourceID: "i-1",
+			ChargeCategory: "Usage", BillingCurrency: "USD", ListCost: costgate.MustMoney("10"), EffectiveCost: costgate.MustMoney("7")})
+	}
+	for m, rows := range byMonth {
+		if _, err := st.Replace(context.Background(), costgate.Partition{Source: "test", BillingAccountID: "123456789012", BillingPeriod: m}, rows, "e", ""); err != nil {
+			tb.Fatal(err)
 		}
 	}
 }
