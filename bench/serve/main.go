@@ -56,6 +56,7 @@ type config struct {
 	admissionRequests      int
 	duration               time.Duration
 	strict, decisionLog    bool
+	maxConcurrent          int
 	minSpeedup             float64
 	p99Check, p99Admission time.Duration
 }
@@ -73,6 +74,7 @@ func main() {
 	flag.IntVar(&c.clientProcs, "client-procs", 1, "GOMAXPROCS of this load generator (0: the Go default); the servers keep theirs")
 	flag.DurationVar(&c.duration, "duration", 120*time.Second, "stop a run after this long even if requests remain")
 	flag.BoolVar(&c.decisionLog, "decision-log", false, "let costgate record every decision (SQLite) during the run")
+	flag.IntVar(&c.maxConcurrent, "max-concurrent", 0, "costgate's server.max_concurrent_evaluations (0: its default, twice the cores)")
 	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a target is missed")
 	flag.Float64Var(&c.minSpeedup, "min-speedup", 2, "target: costgate throughput / OPA throughput")
 	flag.DurationVar(&c.p99Check, "p99-check", 50*time.Millisecond, "target: /v1/check p99")
@@ -203,6 +205,9 @@ func startCostgate(ctx context.Context, c config, work string) (*server, error) 
 	cfg := filepath.Join(work, "costgate.yaml")
 	yaml := fmt.Sprintf("tags:\n  required: [team, cost-center]\nkubernetes:\n  required_labels: [app]\n  prices: {cpu_hour: \"0.04\", memory_gib_hour: \"0.005\"}\nserver:\n  listen: 127.0.0.1:0\n  tokens: [%s]\ndecision_log:\n  dsn: %s\n  disabled: %v\n",
 		token, filepath.Join(work, "decisions.db"), !c.decisionLog)
+	if c.maxConcurrent > 0 {
+		yaml = strings.Replace(yaml, "server:\n", fmt.Sprintf("server:\n  max_concurrent_evaluations: %d\n", c.maxConcurrent), 1)
+	}
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		return nil, err
 	}
