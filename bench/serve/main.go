@@ -17,6 +17,13 @@
 // Go default) so that on a 2-core machine its threads do not crowd the
 // server being measured; the servers keep their own defaults.
 //
+// -costgate-b BIN adds an A/B comparison after the report: both
+// binaries serve at once and are timed in -ab-rounds interleaved rounds,
+// and the medians' ratio is printed. On a machine whose speed drifts,
+// that is the way to tell whether a change made serve faster:
+//
+//	bench/serve/run.sh -n 6000 -admission-n 20000 -costgate-b /tmp/costgate-old -ab-rounds 5
+//
 // Targets (issue 6): costgate at least 2x OPA's throughput, p99 <= 50 ms
 // at 50 clients, admission p99 <= 10 ms, no errors, memory flat. -strict
 // makes a missed target exit 1.
@@ -57,6 +64,8 @@ type config struct {
 	duration               time.Duration
 	strict, decisionLog    bool
 	maxConcurrent          int
+	costgateB              string
+	abRounds               int
 	minSpeedup             float64
 	p99Check, p99Admission time.Duration
 }
@@ -74,6 +83,8 @@ func main() {
 	flag.IntVar(&c.clientProcs, "client-procs", 1, "GOMAXPROCS of this load generator (0: the Go default); the servers keep theirs")
 	flag.DurationVar(&c.duration, "duration", 120*time.Second, "stop a run after this long even if requests remain")
 	flag.BoolVar(&c.decisionLog, "decision-log", false, "let costgate record every decision (SQLite) during the run")
+	flag.StringVar(&c.costgateB, "costgate-b", "", "a second costgate binary: after the report, time it against -costgate in -ab-rounds interleaved rounds and print the ratio of their medians")
+	flag.IntVar(&c.abRounds, "ab-rounds", 3, "rounds of the -costgate-b comparison (each runs both binaries, in alternating order)")
 	flag.IntVar(&c.maxConcurrent, "max-concurrent", 0, "costgate's server.max_concurrent_evaluations (0: its default, twice the cores)")
 	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a target is missed")
 	flag.Float64Var(&c.minSpeedup, "min-speedup", 2, "target: costgate throughput / OPA throughput")
@@ -180,7 +191,112 @@ func run(c config) (int, error) {
 		}
 		results = append(results, r)
 	}
-	return report(os.Stdout, c, results, mem), nil
+	code := report(os.Stdout, c, results, mem)
+	if c.costgateB != "" {
+		if err := compareAB(ctx, client, c, cg, work, plan); err != nil {
+			return 0, err
+		}
+	}
+	return code, nil
+}
+
+// compareAB times -costgate against -costgate-b, both serving at once,
+// in interleaved rounds: this machine's speed drifts by tens of percent
+// within minutes, so only runs next to each other compare. Each round
+// runs /v1/check (and /v1/admission with -review) on both, A first in
+// odd rounds and B first in even ones.
+func compareAB(ctx context.Context, client *http.Client, c config, a *server, work string, plan []byte) error {
+	dirB := filepath.Join(work, "b")
+	if err := os.MkdirAll(dirB, 0o755); err != nil {
+		return err
+	}
+	cb := c
+	cb.costgate = c.costgateB
+	b, err := startCostgate(ctx, cb, dirB)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	var review []byte
+	if c.review != "" {
+		if review, err = os.ReadFile(c.review); err != nil {
+			return err
+		}
+	}
+	type run struct {
+		check, admission result
+	}
+	servers := map[string]*server{"A": a, "B": b}
+	runs := map[string][]run{}
+	timeOne := func(label string) (run, error) {
+		var r run
+		srv := servers[label]
+		t := target{name: label + " /v1/check", url: srv.url + "/v1/check", body: plan, n: c.requests, auth: true}
+		warm := t
+		warm.n = min(500, t.n)
+		if _, err := load(client, warm, c.clients, c.duration); err != nil {
+			return r, err
+		}
+		if r.check, err = timedLoad(client, t, c.clients, c.duration); err != nil {
+			return r, err
+		}
+		if review != nil {
+			t := target{name: label + " /v1/admission", url: srv.url + "/v1/admission", body: review, n: c.admissionRequests}
+			if r.admission, err = timedLoad(client, t, c.clients, c.duration); err != nil {
+				return r, err
+			}
+		}
+		return r, nil
+	}
+	w := os.Stdout
+	fmt.Fprintf(w, "\n## A/B: A = %s, B = %s\n\n", c.costgate, c.costgateB)
+	fmt.Fprintln(w, "| round | binary | /v1/check req/s | p50 | p99 | /v1/admission req/s | p50 | p99 | errors |")
+	fmt.Fprintln(w, "|--:|---|--:|--:|--:|--:|--:|--:|--:|")
+	for round := 1; round <= c.abRounds; round++ {
+		order := []string{"A", "B"}
+		if round%2 == 0 {
+			order = []string{"B", "A"}
+		}
+		for _, label := range order {
+			logf("A/B round %d: %s", round, label)
+			r, err := timeOne(label)
+			if err != nil {
+				return err
+			}
+			runs[label] = append(runs[label], r)
+			fmt.Fprintf(w, "| %d | %s | %.0f | %s | %s | %.0f | %s | %s | %d |\n", round, label,
+				r.check.rps(), r.check.pct(0.5).Round(10*time.Microsecond), r.check.pct(0.99).Round(10*time.Microsecond),
+				r.admission.rps(), r.admission.pct(0.5).Round(10*time.Microsecond), r.admission.pct(0.99).Round(10*time.Microsecond),
+				r.check.errors+r.admission.errors)
+		}
+	}
+	median := func(label string, f func(run) float64) float64 {
+		var xs []float64
+		for _, r := range runs[label] {
+			xs = append(xs, f(r))
+		}
+		slices.Sort(xs)
+		if len(xs)%2 == 0 {
+			return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+		}
+		return xs[len(xs)/2]
+	}
+	for _, m := range []struct {
+		name string
+		f    func(run) float64
+	}{
+		{"/v1/check req/s", func(r run) float64 { return r.check.rps() }},
+		{"/v1/check p99 ms", func(r run) float64 { return float64(r.check.pct(0.99)) / 1e6 }},
+		{"/v1/admission req/s", func(r run) float64 { return r.admission.rps() }},
+		{"/v1/admission p99 ms", func(r run) float64 { return float64(r.admission.pct(0.99)) / 1e6 }},
+	} {
+		if review == nil && strings.HasPrefix(m.name, "/v1/admission") {
+			continue
+		}
+		ma, mb := median("A", m.f), median("B", m.f)
+		fmt.Fprintf(w, "- median %s: A %.2f, B %.2f, B/A %.3f\n", m.name, ma, mb, mb/ma)
+	}
+	return nil
 }
 
 type server struct {
