@@ -6,8 +6,10 @@ GOBIN ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION ?= v0.8.2
 # Packages whose tests run with -race (kept to those where it fits CI time:
-# the collector's parallel decoders are in; the store's model test is too slow).
-RACE_PKGS ?= ./gate/... ./webhooks/... ./collector/...
+# the collector's parallel decoders are in, and cmd/costgate, whose serve
+# shares one price estimator between requests; the store's model test is
+# too slow).
+RACE_PKGS ?= ./gate/... ./webhooks/... ./collector/... ./cmd/costgate/
 # TAGS: Go build tags. isal (cgo with Debian's libisal-dev) makes collect
 # inflate gzip with Intel's ISA-L, about 3 times faster than pure Go; it
 # is on when the library's header is installed (.ci/run installs it).

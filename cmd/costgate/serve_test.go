@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -20,6 +21,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -469,10 +471,36 @@ func TestServePricesFromStore(t *testing.T) {
 	}
 	rs.stop(t)
 
-	// Started with the store in place, serve prices calibrated at once.
+	// Started with the store in place, serve prices calibrated at once;
+	// the snapshot's one estimator serves concurrent requests alike (the
+	// race detector watches its history cache).
 	rs = startServe(t, cfg, pool)
-	if got := monthlyAfter(rs); got != "12.4838" {
-		t.Fatalf("/v1/check prices %s, want 12.4838", got)
+	var wg sync.WaitGroup
+	got := make([]string, 8)
+	for i := range got {
+		wg.Go(func() {
+			// No t.Fatal off the test goroutine: record, check below.
+			req, _ := http.NewRequest("POST", "https://"+rs.addr+"/v1/check", strings.NewReader(string(body)))
+			req.Header.Set("Authorization", "Bearer "+serveToken)
+			resp, err := rs.client.Do(req)
+			if err != nil {
+				got[i] = err.Error()
+				return
+			}
+			defer resp.Body.Close()
+			var d costgate.Decision
+			if err := json.NewDecoder(resp.Body).Decode(&d); err != nil || d.Cost == nil {
+				got[i] = fmt.Sprintf("status %d, decode %v", resp.StatusCode, err)
+				return
+			}
+			got[i] = d.Cost.MonthlyAfter.String()
+		})
+	}
+	wg.Wait()
+	for i, g := range got {
+		if g != "12.4838" {
+			t.Fatalf("request %d: /v1/check prices %s, want 12.4838", i, g)
+		}
 	}
 	rs.stop(t)
 }
