@@ -111,6 +111,9 @@ func run(c config) (int, error) {
 	if c.plan == "" || c.policy == "" {
 		return 0, errors.New("-plan and -policy are required")
 	}
+	if c.costgateB != "" && c.abRounds < 1 {
+		return 0, errors.New("-ab-rounds must be at least 1 with -costgate-b")
+	}
 	plan, err := os.ReadFile(c.plan)
 	if err != nil {
 		return 0, err
