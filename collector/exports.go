@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/costgate/costgate"
 )
@@ -486,8 +487,10 @@ func LoadExports(ctx context.Context, sink Sink, schema string, exports []Export
 	}
 
 	// Three partitions at a time: while two build (the store runs
-	// GOMAXPROCS builds at once, store.Options.Builds), a third's
-	// segment is synced to disk, or its rows are copied together. Each
+	// GOMAXPROCS builds at once, store.Options.Builds, or one of a
+	// million rows or more alone, store.Options.BuildRows), a third's
+	// segment is written or synced to disk, or its rows are copied
+	// together. Each
 	// worker's buffer serves its partitions in turn: Replace does not
 	// keep the rows, and memory already touched is cheaper than fresh.
 	// Largest first: the last partitions to build are small ones, which
@@ -603,6 +606,7 @@ func readExports(ctx context.Context, sink Sink, pool *chunkPool, mem *budget, b
 func readExport(ctx context.Context, sink Sink, pool *chunkPool, mem *budget, r *exportRun) {
 	log := sink.Logger()
 	log.Info("read export", "export", r.e.Key, "files", r.e.Files, "bytes", r.e.Size)
+	start := time.Now()
 	r.parts = map[pkey]*bucket{}
 	rows := &Rows{pool: pool, parts: r.parts, budget: mem, dir: spillDir(sink)}
 	hash, err := r.e.Read(ctx, rows)
@@ -617,6 +621,8 @@ func readExport(ctx context.Context, sink Sink, pool *chunkPool, mem *budget, r 
 		return
 	}
 	r.hash = hash
+	// The end of the read phase: bench/ingest splits collect's time here.
+	log.Info("export read", "export", r.e.Key, "partitions", len(r.parts), "elapsed", time.Since(start).Round(time.Millisecond))
 }
 
 // spillDir is where the sink wants spill files (see Options.SpillDir).

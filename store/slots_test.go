@@ -23,7 +23,6 @@ func setHook(t *testing.T, fn func(point string)) {
 // TestBuildSlotsBoundBuilds: with Builds 1, four partitions replaced at
 // once never build two at a time, and all of them land.
 func TestBuildSlotsBoundBuilds(t *testing.T) {
-	ctx := context.Background()
 	s, err := Open(t.TempDir(), Options{NoSync: true, Logger: quiet, Builds: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -41,11 +40,21 @@ func TestBuildSlotsBoundBuilds(t *testing.T) {
 			building.Add(-1)
 		}
 	})
-	cfg := smallConfig(3)
-	cfg.Accounts = 2 // 4 partitions
+	replaceAll(t, s, smallConfig(3))
+	if got := most.Load(); got != 1 {
+		t.Fatalf("at most %d builds ran at once, want 1", got)
+	}
+}
+
+// replaceAll replaces every partition of cfg (4 with smallConfig), all at
+// once, and checks that they all landed.
+func replaceAll(t *testing.T, s *Store, cfg genConfig) {
+	t.Helper()
+	ctx := context.Background()
 	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for _, p := range cfg.partitions() {
+	parts := cfg.partitions()
+	errs := make(chan error, len(parts))
+	for _, p := range parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -59,11 +68,188 @@ func TestBuildSlotsBoundBuilds(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	if got := len(s.Partitions()); got != len(parts) {
+		t.Fatalf("%d partitions, want %d", got, len(parts))
+	}
+}
+
+// partitionRows is the fewest rows cfg generates for a partition.
+func partitionRows(cfg genConfig) int {
+	n := -1
+	for _, p := range cfg.partitions() {
+		if k := len(cfg.generate(p, 0)); n < 0 || k < n {
+			n = k
+		}
+	}
+	return n
+}
+
+// TestBuildRowsBoundBuilds: with two slots but a row budget that one
+// partition fits and two do not, partitions build one at a time, and
+// each keeps its slot through its write (it did not take the whole
+// budget).
+func TestBuildRowsBoundBuilds(t *testing.T) {
+	cfg := smallConfig(3)
+	rows := partitionRows(cfg)
+	s, err := Open(t.TempDir(), Options{NoSync: true, Logger: quiet, Builds: 2, BuildRows: rows + rows/2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var building, most atomic.Int32
+	setHook(t, func(p string) {
+		switch p {
+		case "build-start":
+			n := building.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(5 * time.Millisecond)
+		case "build-done": // after the write, just before the slot is given up
+			building.Add(-1)
+		}
+	})
+	replaceAll(t, s, cfg)
+	if got := most.Load(); got != 1 {
+		t.Fatalf("at most %d builds (or writes) ran at once, want 1", got)
+	}
+}
+
+// TestBigBuildRunsAlone: a partition with as many rows as the budget
+// builds with no other build beside it, even with slots free.
+func TestBigBuildRunsAlone(t *testing.T) {
+	cfg := smallConfig(6)
+	s, err := Open(t.TempDir(), Options{NoSync: true, Logger: quiet, Builds: 4, BuildRows: partitionRows(cfg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var building, most atomic.Int32
+	setHook(t, func(p string) {
+		switch p {
+		case "build-start":
+			n := building.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(5 * time.Millisecond)
+		case "write-start": // a build that ran alone has given its slot up
+			building.Add(-1)
+		}
+	})
+	replaceAll(t, s, cfg)
 	if got := most.Load(); got != 1 {
 		t.Fatalf("at most %d builds ran at once, want 1", got)
 	}
-	if got := len(s.Partitions()); got != len(cfg.partitions()) {
-		t.Fatalf("%d partitions, want %d", got, len(cfg.partitions()))
+}
+
+// TestBigBuildFreesSlotBeforeWrite: a build that took the whole row
+// budget gives its slot up before writing its segment, so the next
+// partition builds during the write; one that did not keeps its slot
+// until the segment is written.
+func TestBigBuildFreesSlotBeforeWrite(t *testing.T) {
+	for _, big := range []bool{true, false} {
+		t.Run(map[bool]string{true: "alone", false: "shared"}[big], func(t *testing.T) {
+			ctx := context.Background()
+			cfg := smallConfig(7)
+			rows := partitionRows(cfg)
+			budget := 4 * rows
+			if big {
+				budget = rows
+			}
+			s, err := Open(t.TempDir(), Options{NoSync: true, Logger: quiet, Builds: 1, BuildRows: budget})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			parts := cfg.partitions()
+			unblock := make(chan struct{})
+			var unblockOnce sync.Once
+			release := func() { unblockOnce.Do(func() { close(unblock) }) }
+			defer release()
+			secondBuilds := make(chan struct{})
+			var starts, writes atomic.Int32
+			setHook(t, func(p string) {
+				switch p {
+				case "build-start":
+					if starts.Add(1) == 2 {
+						close(secondBuilds)
+					}
+				case "write-start":
+					if writes.Add(1) == 1 {
+						<-unblock // the first replace holds here, before its write
+					}
+				}
+			})
+			first := make(chan error, 1)
+			go func() {
+				_, err := s.Replace(ctx, parts[0], cfg.generate(parts[0], 0), "e", "h0")
+				first <- err
+			}()
+			for writes.Load() == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			second := make(chan error, 1)
+			go func() {
+				_, err := s.Replace(ctx, parts[1], cfg.generate(parts[1], 0), "e", "h1")
+				second <- err
+			}()
+			if big {
+				select {
+				case <-secondBuilds:
+				case <-time.After(30 * time.Second):
+					t.Fatal("the second build did not start while the first, alone, wrote its segment")
+				}
+			} else {
+				select {
+				case <-secondBuilds:
+					t.Fatal("the second build started while the first still held the only slot")
+				case <-time.After(200 * time.Millisecond):
+				}
+			}
+			release()
+			if err := <-first; err != nil {
+				t.Fatal(err)
+			}
+			if err := <-second; err != nil {
+				t.Fatal(err)
+			}
+			if got := starts.Load(); got != 2 {
+				t.Fatalf("%d builds, want 2", got)
+			}
+		})
+	}
+}
+
+// TestSmallBuildsShareSlots: partitions well inside the row budget build
+// side by side when there are slots for them.
+func TestSmallBuildsShareSlots(t *testing.T) {
+	cfg := smallConfig(8)
+	s, err := Open(t.TempDir(), Options{NoSync: true, Logger: quiet, Builds: 2, BuildRows: 10 * partitionRows(cfg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	both := make(chan struct{})
+	var starts atomic.Int32
+	var waited atomic.Bool
+	setHook(t, func(p string) {
+		if p != "build-start" {
+			return
+		}
+		switch starts.Add(1) {
+		case 1:
+			// The first build waits here for a second one to start.
+			select {
+			case <-both:
+				waited.Store(true)
+			case <-time.After(30 * time.Second):
+			}
+		case 2:
+			close(both)
+		}
+	})
+	replaceAll(t, s, cfg)
+	if !waited.Load() {
+		t.Fatal("no second build started while the first was building")
 	}
 }
 
@@ -131,7 +317,7 @@ func TestBuildSlotWaitCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	release, err := s.buildSlot(context.Background()) // the only slot
+	release, _, err := s.buildSlot(context.Background(), 1) // the only slot
 	if err != nil {
 		t.Fatal(err)
 	}

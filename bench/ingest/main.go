@@ -11,11 +11,14 @@
 // with the same thread count, into an in-memory table and into a
 // database file. The three loads run in -runs rounds (default 3), one
 // after the other within a round, and each engine's median is compared:
-// a single run on this VM can be 20-30% off. The report (markdown) goes
-// to stdout.
+// a single run on this VM can be 20-30% off. Each collect's note splits
+// its time into the read phase (gunzip, parse, decode, spill; up to its
+// "export read" log line) and the build phase (sort, build, write,
+// fsync, commit). The report (markdown) goes to stdout.
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"flag"
@@ -155,13 +158,19 @@ func costgate(bin, dir, file string) (result, error) {
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		return result{}, err
 	}
-	cmd := exec.Command(bin, "collect", "--config", cfg, "--no-progress", "--log-level", "warn")
-	cmd.Stderr = os.Stderr
+	cmd := exec.Command(bin, "collect", "--config", cfg, "--no-progress", "--log-level", "info")
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
 	start := time.Now()
 	out, err := cmd.Output()
 	secs := time.Since(start).Seconds()
 	if err != nil {
-		return result{}, fmt.Errorf("costgate collect: %w\n%s", err, out)
+		return result{}, fmt.Errorf("costgate collect: %w\n%s\n%s", err, out, logs.Bytes())
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			fmt.Fprintln(os.Stderr, line) // what --log-level warn showed before
+		}
 	}
 	var n int64
 	for _, line := range strings.Split(string(out), "\n") {
@@ -171,8 +180,39 @@ func costgate(bin, dir, file string) (result, error) {
 		}
 	}
 	ps := cmd.ProcessState
+	note := "separate process, fsync, partitions by account and month"
+	if read, build, ok := phases(logs.String()); ok {
+		note = fmt.Sprintf("read %.2f s, build %.2f s; ", read, build) + note
+	}
 	return result{engine: "costgate collect", rows: n, secs: secs, user: ps.UserTime().Seconds(), sys: ps.SystemTime().Seconds(),
-		note: "separate process, fsync, partitions by account and month"}, nil
+		note: note}, nil
+}
+
+// phases splits a collect's time, from its info log, into the read phase
+// (from "read export" to "export read": gunzip, parse, decode, spill) and
+// the build phase (from there to "collect done": sort, build, write,
+// fsync, commit).
+func phases(log string) (read, build float64, ok bool) {
+	at := map[string]time.Time{}
+	for _, line := range strings.Split(log, "\n") {
+		for _, msg := range []string{"read export", "export read", "collect done"} {
+			if !strings.Contains(line, `msg="`+msg+`"`) {
+				continue
+			}
+			f := strings.Fields(line)
+			if len(f) == 0 || !strings.HasPrefix(f[0], "time=") {
+				continue
+			}
+			if t, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(f[0], "time=")); err == nil {
+				at[msg] = t
+			}
+		}
+	}
+	begin, mid, end := at["read export"], at["export read"], at["collect done"]
+	if begin.IsZero() || mid.IsZero() || end.IsZero() {
+		return 0, 0, false
+	}
+	return mid.Sub(begin).Seconds(), end.Sub(mid).Seconds(), true
 }
 
 // duck loads the file with read_csv into a table (in memory, or in a
