@@ -30,8 +30,11 @@
 //     Other.
 //
 // Export identity: a legacy report period is one export, its version the
-// manifest's assemblyId; a Data Exports period folder is one export,
-// versioned by its files' ETags; any other file stands alone.
+// manifest's assemblyId; a Data Exports period is one export, the files
+// its manifest's dataFiles list (metadata/BILLING_PERIOD=YYYY-MM/
+// <export>-Manifest.json), versioned by its executionId, or without a
+// manifest the period folder's latest delivery, versioned by its files'
+// ETags; any other file stands alone.
 package aws
 
 import (
@@ -87,13 +90,14 @@ func (s *CURSource) Collect(ctx context.Context, sink collector.Sink) error {
 		return err
 	}
 	exports := legacyExports(ctx, b, objs, s.Format(), sink)
+	exports = append(exports, dataExports(ctx, b, objs, s.Format(), sink)...)
 	claimed := map[string]bool{}
 	for _, e := range exports {
 		claimed[e.dir] = true
 	}
 	var rest []blob.Object
 	for _, o := range objs {
-		if !underAny(o.Key, claimed) {
+		if !underAny(o.Key, claimed) && !dataManifestRE.MatchString(o.Key) {
 			rest = append(rest, o)
 		}
 	}
@@ -189,7 +193,112 @@ func legacyExports(ctx context.Context, b blob.Bucket, objs []blob.Object, forma
 	return out
 }
 
-func readManifest(ctx context.Context, b blob.Bucket, o blob.Object) (*manifest, error) {
+// dataManifestRE matches an AWS Data Exports manifest (CUR 2.0):
+// <prefix>/<export>/metadata/BILLING_PERIOD=2023-11/<export>-Manifest.json,
+// whose data files are under <prefix>/<export>/data/BILLING_PERIOD=2023-11/.
+var dataManifestRE = regexp.MustCompile(`(^|[/\\])metadata([/\\])(BILLING_PERIOD=\d{4}-\d{2})[/\\][^/\\]+-Manifest\.json$`)
+
+// dataManifest is the part of a Data Exports manifest the collector
+// reads: the execution that delivered the period, and its data files as
+// s3:// URIs (AWS's documented way to tell which files to ingest; an
+// export set to "create new export file" keeps older executions' files
+// beside them).
+type dataManifest struct {
+	ExecutionID string   `json:"executionId"`
+	ExportARN   string   `json:"exportArn"`
+	DataFiles   []string `json:"dataFiles"`
+}
+
+// dataExports makes one export per Data Exports period that has a
+// manifest: the files its dataFiles list, versioned by its executionId.
+// A period without a manifest is read from its folder (blob.Batches),
+// and so is one whose manifest has no dataFiles field (logged).
+func dataExports(ctx context.Context, b blob.Bucket, objs []blob.Object, format string, sink collector.Sink) []legacyExport {
+	byKey := map[string]blob.Object{}
+	for _, o := range objs {
+		byKey[o.Key] = o
+	}
+	var out []legacyExport
+	for _, o := range objs {
+		m := dataManifestRE.FindStringSubmatchIndex(o.Key)
+		if m == nil {
+			continue
+		}
+		sep := o.Key[m[4]:m[5]]
+		period := o.Key[m[6]:m[7]]
+		dir := o.Key[:m[3]] + "data" + sep + period + sep
+		e := legacyExport{dir: dir, Export: collector.Export{Key: b.URI(dir), Files: 1}}
+		man, err := readDataManifest(ctx, b, o)
+		if err == nil && man.DataFiles == nil {
+			sink.Logger().Warn("Data Exports manifest lists no dataFiles; reading its period folder instead", "manifest", b.URI(o.Key))
+			continue
+		}
+		var files []blob.Object
+		if err == nil {
+			for _, df := range man.DataFiles {
+				key, ok := dataFileKey(b, dir, period, df)
+				obj, found := byKey[key]
+				if !ok || !found {
+					err = fmt.Errorf("%s lists data file %s, which is not under %s: copy the export's data folder with its metadata folder, or point the source at the bucket the export delivers to", b.URI(o.Key), df, b.URI(dir))
+					break
+				}
+				files = append(files, obj)
+				e.Size += obj.Size
+			}
+		}
+		if err != nil {
+			e.Version = "unreadable"
+			e.Read = func(context.Context, *collector.Rows) (string, error) { return "", err }
+			out = append(out, e)
+			continue
+		}
+		e.Version = man.ExecutionID
+		if e.Version == "" {
+			e.Version = o.Version()
+		}
+		e.Files = len(files)
+		e.Read = func(ctx context.Context, rows *collector.Rows) (string, error) {
+			return readFiles(ctx, b, files, format, sink, rows)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// dataFileKey finds a manifest's data file (an s3:// URI) in the bucket:
+// the key itself when the URI names this bucket, else (a local copy, or
+// another bucket) the part after the period folder, below dir.
+func dataFileKey(b blob.Bucket, dir, period, uri string) (string, bool) {
+	if _, local := b.(blob.Local); !local {
+		if k, ok := strings.CutPrefix(uri, b.URI("")); ok {
+			return k, strings.HasPrefix(k, dir)
+		}
+	}
+	i := strings.Index(uri, "/"+period+"/")
+	if i < 0 {
+		return "", false
+	}
+	rel := uri[i+len(period)+2:]
+	if _, local := b.(blob.Local); local {
+		return filepath.Join(dir, filepath.FromSlash(rel)), true
+	}
+	return dir + rel, true
+}
+
+func readDataManifest(ctx context.Context, b blob.Bucket, o blob.Object) (*dataManifest, error) {
+	body, err := readSmall(ctx, b, o)
+	if err != nil {
+		return nil, err
+	}
+	var m dataManifest
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("%s: Data Exports manifest: %w", b.URI(o.Key), err)
+	}
+	return &m, nil
+}
+
+// readSmall reads a manifest (at most 64 MiB).
+func readSmall(ctx context.Context, b blob.Bucket, o blob.Object) ([]byte, error) {
 	rc, err := b.Open(ctx, o.Key)
 	if err != nil {
 		return nil, err
@@ -198,6 +307,14 @@ func readManifest(ctx context.Context, b blob.Bucket, o blob.Object) (*manifest,
 	body, err := io.ReadAll(io.LimitReader(rc, 64<<20))
 	if err != nil {
 		return nil, fmt.Errorf("%s: read manifest: %w", b.URI(o.Key), err)
+	}
+	return body, nil
+}
+
+func readManifest(ctx context.Context, b blob.Bucket, o blob.Object) (*manifest, error) {
+	body, err := readSmall(ctx, b, o)
+	if err != nil {
+		return nil, err
 	}
 	var m manifest
 	if err := json.Unmarshal(body, &m); err != nil {

@@ -234,7 +234,8 @@ func TestCUR2S3(t *testing.T) {
 	s3test.Env(t)
 	raw := slurp(t, fixture(curFixture))
 	srv.Put(t, "billing", "exports/cur2/data/BILLING_PERIOD=2023-11/cur2-00001.snappy.parquet", legacyToCUR2(t, raw))
-	srv.Put(t, "billing", "exports/cur2/metadata/BILLING_PERIOD=2023-11/cur2-Manifest.json", []byte(`{}`))
+	srv.Put(t, "billing", "exports/cur2/metadata/BILLING_PERIOD=2023-11/cur2-Manifest.json",
+		[]byte(`{"executionId": "e1", "dataFiles": ["s3://billing/exports/cur2/data/BILLING_PERIOD=2023-11/cur2-00001.snappy.parquet"]}`))
 	src := NewCUR(collector.Spec{Name: "cur2", Type: CURType, URI: "s3://billing/exports/cur2/", Endpoint: srv.URL})
 	st := openStore(t)
 	if _, err := collect(t, st, src); err != nil {
@@ -257,6 +258,116 @@ func TestCUR2S3(t *testing.T) {
 	if got := strings.Join(teams, " "); !strings.Contains(got, "storage/AmazonS3") || strings.Contains(got, "storage/AWSGlue") {
 		t.Fatalf("team tags by service in ca-central-1: %s", got)
 	}
+}
+
+// TestCUR2Manifest: a Data Exports period is the files its manifest's
+// dataFiles list, versioned by its executionId. An older execution's
+// folder and a file the manifest does not list are not read (the latest
+// folder rule alone would read the stray file and double the period);
+// the same executionId again is unchanged; a new one replaces the period;
+// a manifest listing a file that is not there fails the period, naming
+// both, and leaves it as it was.
+func TestCUR2Manifest(t *testing.T) {
+	srv := s3test.Start(t, "billing")
+	s3test.Env(t)
+	raw := slurp(t, fixture(curFixture))
+	half := halfCSV(t, raw)
+	const dir = "exports/cur2/data/BILLING_PERIOD=2023-11/"
+	const man = "exports/cur2/metadata/BILLING_PERIOD=2023-11/cur2-Manifest.json"
+	manifest := func(exec string, files ...string) []byte {
+		var uris []string
+		for _, f := range files {
+			uris = append(uris, `"s3://billing/`+dir+f+`"`)
+		}
+		return []byte(`{"executionId": "` + exec + `", "exportArn": "arn:aws:bcm-data-exports:us-east-1:111122223333:export/cur2-1",
+			"columns": [{"name": "bill_payer_account_id", "type": "string"}], "dataFiles": [` + strings.Join(uris, ", ") + `]}`)
+	}
+	srv.Put(t, "billing", dir+"exec-2/cur2-00001.snappy.parquet", legacyToCUR2(t, raw))
+	srv.Put(t, "billing", dir+"exec-2/cur2-00002.snappy.parquet", legacyToCUR2(t, raw))  // not in the manifest
+	srv.Put(t, "billing", dir+"exec-1/cur2-00001.snappy.parquet", legacyToCUR2(t, half)) // an older execution
+	srv.Put(t, "billing", man, manifest("exec-2", "exec-2/cur2-00001.snappy.parquet"))
+	src := NewCUR(collector.Spec{Name: "cur2", Type: CURType, URI: "s3://billing/exports/cur2/", Endpoint: srv.URL})
+	st := openStore(t)
+
+	sums, err := collect(t, st, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums[0].Loaded == 0 || sums[0].Files != 1 {
+		t.Fatalf("first collect: %+v, want a loaded partition from one file", sums[0])
+	}
+	checkCUROracle(t, st, curOracle(t, bytes.NewReader(raw)))
+	for _, p := range st.Partitions() {
+		if !strings.Contains(p.ExportID, "exec-2") {
+			t.Fatalf("partition %s export id %q, want the manifest's executionId exec-2", p.Partition, p.ExportID)
+		}
+	}
+
+	sums, err = collect(t, st, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums[0].Loaded != 0 || sums[0].Unchanged == 0 {
+		t.Fatalf("same executionId again: %+v, want unchanged", sums[0])
+	}
+
+	srv.Put(t, "billing", dir+"exec-3/cur2-00001.snappy.parquet", legacyToCUR2(t, half))
+	srv.Put(t, "billing", man, manifest("exec-3", "exec-3/cur2-00001.snappy.parquet"))
+	sums, err = collect(t, st, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums[0].Loaded == 0 {
+		t.Fatalf("new executionId: %+v, want the period replaced", sums[0])
+	}
+	checkCUROracle(t, st, curOracle(t, bytes.NewReader(half)))
+
+	srv.Put(t, "billing", man, manifest("exec-4", "exec-4/cur2-00001.snappy.parquet"))
+	_, err = collect(t, st, src)
+	if err == nil || !strings.Contains(err.Error(), "cur2-Manifest.json lists data file s3://billing/"+dir+"exec-4/cur2-00001.snappy.parquet") {
+		t.Fatalf("manifest naming a missing file: err %v", err)
+	}
+	checkCUROracle(t, st, curOracle(t, bytes.NewReader(half)))
+}
+
+// TestCUR2ManifestLocal: a local copy of a Data Exports export (path:)
+// finds the manifest's s3:// data files below its own period folder.
+func TestCUR2ManifestLocal(t *testing.T) {
+	raw := slurp(t, fixture(curFixture))
+	root := t.TempDir()
+	put := func(rel string, b []byte) {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("data/BILLING_PERIOD=2023-11/exec-2/cur2-00001.snappy.parquet", legacyToCUR2(t, raw))
+	put("data/BILLING_PERIOD=2023-11/exec-2/cur2-00002.snappy.parquet", legacyToCUR2(t, raw)) // not in the manifest
+	put("metadata/BILLING_PERIOD=2023-11/cur2-Manifest.json", []byte(`{"executionId": "exec-2",
+		"dataFiles": ["s3://elsewhere/exports/cur2/data/BILLING_PERIOD=2023-11/exec-2/cur2-00001.snappy.parquet"]}`))
+	st := openStore(t)
+	if _, err := collect(t, st, NewCUR(collector.Spec{Name: "cur2", Type: CURType, Path: root})); err != nil {
+		t.Fatal(err)
+	}
+	checkCUROracle(t, st, curOracle(t, bytes.NewReader(raw)))
+}
+
+// halfCSV keeps the header and the first half of the records.
+func halfCSV(tb testing.TB, raw []byte) []byte {
+	tb.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.WriteAll(recs[:1+(len(recs)-1)/2]); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // legacyHeader is the set of legacy CUR columns the mapping tests fill.
