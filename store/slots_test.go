@@ -28,6 +28,16 @@ func TestBuildSlotsBoundBuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if got := mostBuilding(t, s, smallConfig(3), "build-done"); got != 1 {
+		t.Fatalf("at most %d builds ran at once, want 1", got)
+	}
+}
+
+// mostBuilding replaces every partition of cfg at once and returns the
+// most builds that ran at the same time: from "build-start" to end (a
+// hook point).
+func mostBuilding(t *testing.T, s *Store, cfg genConfig, end string) int32 {
+	t.Helper()
 	var building, most atomic.Int32
 	setHook(t, func(p string) {
 		switch p {
@@ -36,14 +46,12 @@ func TestBuildSlotsBoundBuilds(t *testing.T) {
 			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 			}
 			time.Sleep(5 * time.Millisecond) // widen the window an overlap would show in
-		case "build-done": // just before the slot is given up
+		case end:
 			building.Add(-1)
 		}
 	})
-	replaceAll(t, s, smallConfig(3))
-	if got := most.Load(); got != 1 {
-		t.Fatalf("at most %d builds ran at once, want 1", got)
-	}
+	replaceAll(t, s, cfg)
+	return most.Load()
 }
 
 // replaceAll replaces every partition of cfg (4 with smallConfig), all at
@@ -96,20 +104,8 @@ func TestBuildRowsBoundBuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var building, most atomic.Int32
-	setHook(t, func(p string) {
-		switch p {
-		case "build-start":
-			n := building.Add(1)
-			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-			}
-			time.Sleep(5 * time.Millisecond)
-		case "build-done": // after the write, just before the slot is given up
-			building.Add(-1)
-		}
-	})
-	replaceAll(t, s, cfg)
-	if got := most.Load(); got != 1 {
+	// "build-done" comes after the write, just before the slot is given up.
+	if got := mostBuilding(t, s, cfg, "build-done"); got != 1 {
 		t.Fatalf("at most %d builds (or writes) ran at once, want 1", got)
 	}
 }
@@ -123,20 +119,8 @@ func TestBigBuildRunsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var building, most atomic.Int32
-	setHook(t, func(p string) {
-		switch p {
-		case "build-start":
-			n := building.Add(1)
-			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-			}
-			time.Sleep(5 * time.Millisecond)
-		case "write-start": // a build that ran alone has given its slot up
-			building.Add(-1)
-		}
-	})
-	replaceAll(t, s, cfg)
-	if got := most.Load(); got != 1 {
+	// At "write-start" a build that ran alone has given its slot up.
+	if got := mostBuilding(t, s, cfg, "write-start"); got != 1 {
 		t.Fatalf("at most %d builds ran at once, want 1", got)
 	}
 }

@@ -159,7 +159,7 @@ func legacyExports(ctx context.Context, b blob.Bucket, objs []blob.Object, forma
 		period := o.Key[m[4]:m[5]]
 		dir := o.Key[:m[5]+1] // through the separator after the period
 		key := b.URI(dir)
-		man, err := readManifest(ctx, b, o)
+		man, err := readJSON[manifest](ctx, b, o, "manifest")
 		e := legacyExport{dir: dir, Export: collector.Export{Key: key, Files: 1}}
 		if err != nil {
 			e.Version = "unreadable"
@@ -228,7 +228,7 @@ func dataExports(ctx context.Context, b blob.Bucket, objs []blob.Object, format 
 		period := o.Key[m[6]:m[7]]
 		dir := o.Key[:m[3]] + "data" + sep + period + sep
 		e := legacyExport{dir: dir, Export: collector.Export{Key: b.URI(dir), Files: 1}}
-		man, err := readDataManifest(ctx, b, o)
+		man, err := readJSON[dataManifest](ctx, b, o, "Data Exports manifest")
 		if err == nil && man.DataFiles == nil {
 			sink.Logger().Warn("Data Exports manifest lists no dataFiles; reading its period folder instead", "manifest", b.URI(o.Key))
 			continue
@@ -285,20 +285,9 @@ func dataFileKey(b blob.Bucket, dir, period, uri string) (string, bool) {
 	return dir + rel, true
 }
 
-func readDataManifest(ctx context.Context, b blob.Bucket, o blob.Object) (*dataManifest, error) {
-	body, err := readSmall(ctx, b, o)
-	if err != nil {
-		return nil, err
-	}
-	var m dataManifest
-	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, fmt.Errorf("%s: Data Exports manifest: %w", b.URI(o.Key), err)
-	}
-	return &m, nil
-}
-
-// readSmall reads a manifest (at most 64 MiB).
-func readSmall(ctx context.Context, b blob.Bucket, o blob.Object) ([]byte, error) {
+// readJSON reads a manifest (at most 64 MiB) into a T; what names it
+// in errors.
+func readJSON[T any](ctx context.Context, b blob.Bucket, o blob.Object, what string) (*T, error) {
 	rc, err := b.Open(ctx, o.Key)
 	if err != nil {
 		return nil, err
@@ -306,19 +295,11 @@ func readSmall(ctx context.Context, b blob.Bucket, o blob.Object) ([]byte, error
 	defer rc.Close()
 	body, err := io.ReadAll(io.LimitReader(rc, 64<<20))
 	if err != nil {
-		return nil, fmt.Errorf("%s: read manifest: %w", b.URI(o.Key), err)
+		return nil, fmt.Errorf("%s: read %s: %w", b.URI(o.Key), what, err)
 	}
-	return body, nil
-}
-
-func readManifest(ctx context.Context, b blob.Bucket, o blob.Object) (*manifest, error) {
-	body, err := readSmall(ctx, b, o)
-	if err != nil {
-		return nil, err
-	}
-	var m manifest
+	var m T
 	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, fmt.Errorf("%s: manifest: %w", b.URI(o.Key), err)
+		return nil, fmt.Errorf("%s: %s: %w", b.URI(o.Key), what, err)
 	}
 	return &m, nil
 }
