@@ -35,6 +35,13 @@ type jsonDecoder struct {
 	eager   map[string]bool
 	changes [][]changeLite // in chunks, see changeList
 	pairs   [][2]*ast.Term // objectTerm's member stack
+	// spanPath, when set, names a value whose bytes JSONValueAt returns:
+	// onPath is how many of its keys lead to the object being read (-1:
+	// none), span and spanOK where the value was found.
+	spanPath []string
+	onPath   int
+	span     [2]int
+	spanOK   bool
 }
 
 // decodeJSON decodes one JSON value that fills data (white space around

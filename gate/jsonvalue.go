@@ -13,22 +13,38 @@ import (
 // with the object of every request. Empty input is null. A syntax error
 // names the byte offset.
 func JSONValue(data []byte) (ast.Value, error) {
+	v, _, err := JSONValueAt(data)
+	return v, err
+}
+
+// JSONValueAt is JSONValue that also returns the bytes of the value
+// found by following path through objects (nil when there is none; the
+// last of repeated keys, as in the value): the admission webhook digests
+// request.object as sent while converting the whole review once.
+func JSONValueAt(data []byte, path ...string) (ast.Value, []byte, error) {
 	// Strings become OPA's interned terms where it has them: no table of
 	// our own.
-	d := &jsonDecoder{data: data}
+	d := &jsonDecoder{data: data, spanPath: path, onPath: -1}
+	if len(path) > 0 {
+		d.onPath = 0
+	}
 	d.skipSpace()
 	if d.pos == len(d.data) {
-		return ast.Null{}, nil
+		return ast.Null{}, nil, nil
 	}
 	t, err := d.term()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d.skipSpace()
 	if d.pos != len(d.data) {
-		return nil, d.fail("unexpected data after the value")
+		return nil, nil, d.fail("unexpected data after the value")
 	}
-	return t.Value, nil
+	var at []byte
+	if d.spanOK {
+		at = data[d.span[0]:d.span[1]:d.span[1]]
+	}
+	return t.Value, at, nil
 }
 
 // term decodes the value at d.pos as a Rego term.
@@ -78,11 +94,21 @@ func (d *jsonDecoder) objectTerm() (*ast.Term, error) {
 	// Members are gathered on one stack for the whole document:
 	// ast.NewObject copies them.
 	base := len(d.pairs)
+	m := d.onPath // this object is the value at spanPath[:m] (-1: off it)
 	err := d.members("value", func(key string) error {
+		start := d.pos
+		d.onPath = -1
+		if m >= 0 && m < len(d.spanPath) && key == d.spanPath[m] {
+			d.onPath = m + 1
+		}
 		v, err := d.term()
 		if err == nil {
 			d.pairs = append(d.pairs, [2]*ast.Term{KeyTerm(key), v})
+			if d.onPath == len(d.spanPath) {
+				d.span, d.spanOK = [2]int{start, d.pos}, true
+			}
 		}
+		d.onPath = m
 		return err
 	})
 	if err != nil {
@@ -137,6 +163,9 @@ func (d *jsonDecoder) arrayTerm() (*ast.Term, error) {
 		return nil, d.fail("nested too deeply")
 	}
 	var elems []*ast.Term
+	m := d.onPath
+	d.onPath = -1 // paths lead through objects only
+	defer func() { d.onPath = m }()
 	err := d.elements("value", func(int) error {
 		v, err := d.term()
 		if err == nil {

@@ -87,6 +87,48 @@ func TestJSONValue(t *testing.T) {
 	}
 }
 
+// TestJSONValueAt: the bytes returned are those of the value at the
+// path, exactly as written, for the same value JSONValue gives; a path
+// through an array, to a missing key or into a scalar finds nothing; a
+// repeated key gives its last value, as the decoded object keeps.
+func TestJSONValueAt(t *testing.T) {
+	doc := []byte(`{"kind": "R", "request": {"uid": "u1", "object": {"a": [1, {"object": 2}], "b": "x"} , "list": [{"object": 3}]},
+	 "object": 4}`)
+	v, at, err := JSONValueAt(doc, "request", "object")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(at) != `{"a": [1, {"object": 2}], "b": "x"}` {
+		t.Errorf("request.object bytes %q", at)
+	}
+	whole, _ := JSONValue(doc)
+	if v.Compare(whole) != 0 {
+		t.Errorf("value %v, want %v", v, whole)
+	}
+	for _, tc := range []struct {
+		path []string
+		want string
+	}{
+		{[]string{"object"}, "4"},
+		{[]string{"request", "uid"}, `"u1"`},
+		{[]string{"request", "object", "b"}, `"x"`},
+		{[]string{"request", "list", "object"}, ""}, // through an array
+		{[]string{"request", "missing"}, ""},
+		{[]string{"kind", "x"}, ""}, // into a string
+		{nil, ""},
+	} {
+		if _, at, err := JSONValueAt(doc, tc.path...); err != nil || string(at) != tc.want {
+			t.Errorf("%v: %q, %v; want %q", tc.path, at, err, tc.want)
+		}
+	}
+	if _, at, _ := JSONValueAt([]byte(`{"o": 1, "o": [2]}`), "o"); string(at) != "[2]" {
+		t.Errorf("repeated key: %q, want the last value", at)
+	}
+	if _, at, err := JSONValueAt([]byte(`{"o": {"p": 1}, "x": }`), "o"); err == nil || at != nil {
+		t.Errorf("bad document: %q, %v; want an error and nothing", at, err)
+	}
+}
+
 func TestKeyTerm(t *testing.T) {
 	a, b := KeyTerm("x-costgate-key-term-test"), KeyTerm("x-costgate-key-term-test")
 	if a != b {

@@ -25,37 +25,41 @@ const (
 )
 
 type groupVersionKind struct {
-	Group   string `json:"group"`
-	Version string `json:"version"`
-	Kind    string `json:"kind"`
+	Group   string
+	Version string
+	Kind    string
 }
 
 type groupVersionResource struct {
-	Group    string `json:"group"`
-	Version  string `json:"version"`
-	Resource string `json:"resource"`
+	Group    string
+	Version  string
+	Resource string
 }
 
 // admissionRequest is AdmissionReview.request (admission.k8s.io/v1; v1beta1
-// has the same fields).
+// has the same fields), read by readReview. The objects and userInfo are
+// Rego values (nil when absent or null), as input.kubernetes holds them.
 type admissionRequest struct {
-	UID         string               `json:"uid"`
-	Kind        groupVersionKind     `json:"kind"`
-	Resource    groupVersionResource `json:"resource"`
-	SubResource string               `json:"subResource"`
-	Name        string               `json:"name"`
-	Namespace   string               `json:"namespace"`
-	Operation   string               `json:"operation"`
-	UserInfo    json.RawMessage      `json:"userInfo"`
-	Object      json.RawMessage      `json:"object"`
-	OldObject   json.RawMessage      `json:"oldObject"`
-	DryRun      *bool                `json:"dryRun"`
+	UID         string
+	Kind        groupVersionKind
+	Resource    groupVersionResource
+	SubResource string
+	Name        string
+	Namespace   string
+	Operation   string
+	UserInfo    ast.Value
+	Object      ast.Value
+	OldObject   ast.Value
+	DryRun      *bool
+	// ObjectJSON is request.object as sent: its digest is the decision's
+	// input_sha256, the same for the same manifest applied again.
+	ObjectJSON []byte
 }
 
 type admissionReview struct {
-	APIVersion string            `json:"apiVersion"`
-	Kind       string            `json:"kind"`
-	Request    *admissionRequest `json:"request"`
+	APIVersion string
+	Kind       string
+	Request    *admissionRequest
 }
 
 type admissionStatus struct {
@@ -78,17 +82,13 @@ type admissionReply struct {
 
 // objectMeta is the part of metadata admission reads.
 type objectMeta struct {
-	Metadata struct {
-		Name            string            `json:"name"`
-		GenerateName    string            `json:"generateName"`
-		Namespace       string            `json:"namespace"`
-		Labels          map[string]string `json:"labels"`
-		OwnerReferences []struct {
-			Kind       string `json:"kind"`
-			Name       string `json:"name"`
-			Controller *bool  `json:"controller"`
-		} `json:"ownerReferences"`
-	} `json:"metadata"`
+	Name         string
+	GenerateName string
+	Namespace    string
+	Labels       map[string]string
+	// Controlled: an owner reference has controller: true (the object is
+	// managed by another, a Pod of a ReplicaSet say).
+	Controlled bool
 }
 
 // handleAdmission answers POST /v1/admission, a validating admission
@@ -101,9 +101,9 @@ func (s *Server) handleAdmission(w http.ResponseWriter, r *http.Request) {
 		s.bodyError(w, err)
 		return
 	}
-	var review admissionReview
-	if err := json.Unmarshal(body, &review); err != nil {
-		writeError(w, http.StatusBadRequest, "AdmissionReview: "+jsonErrorText(err))
+	review, err := parseReview(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "AdmissionReview: "+err.Error())
 		return
 	}
 	switch review.APIVersion {
@@ -130,6 +130,20 @@ func (s *Server) handleAdmission(w http.ResponseWriter, r *http.Request) {
 		return // or the API server gave up on the request
 	}
 	writeJSON(w, http.StatusOK, admissionReply{APIVersion: review.APIVersion, Kind: "AdmissionReview", Response: resp})
+}
+
+// parseReview converts an AdmissionReview body once and reads the
+// request from it.
+func parseReview(body []byte) (admissionReview, error) {
+	v, object, err := gate.JSONValueAt(body, "request", "object")
+	if err != nil {
+		return admissionReview{}, err
+	}
+	r, err := readReview(v)
+	if r.Request != nil {
+		r.Request.ObjectJSON = object
+	}
+	return r, err
 }
 
 // admit judges one request. An error means no verdict: no evaluation
@@ -167,7 +181,7 @@ func (s *Server) admit(r *http.Request, req *admissionRequest) (admissionRespons
 		return admissionResponse{}, err
 	}
 	defer release()
-	sum := sha256.Sum256(req.Object)
+	sum := sha256.Sum256(req.ObjectJSON)
 	d, err := snap.Engine.EvaluateValue(r.Context(), input, gate.EvalMeta{
 		Name: fmt.Sprintf("%s %s", req.Kind.Kind, dctx["object"]), InputSHA256: hex.EncodeToString(sum[:]), Admission: true,
 	})
@@ -188,19 +202,18 @@ func (s *Server) admit(r *http.Request, req *admissionRequest) (admissionRespons
 }
 
 // kindOfObject reads apiVersion and kind from the object itself.
-func kindOfObject(obj json.RawMessage) groupVersionKind {
-	var tm struct {
-		APIVersion string `json:"apiVersion"`
-		Kind       string `json:"kind"`
-	}
-	if json.Unmarshal(obj, &tm) != nil {
+func kindOfObject(obj ast.Value) groupVersionKind {
+	o, _ := obj.(ast.Object)
+	apiVersion, err1 := stringAt(o, "apiVersion", "object.apiVersion")
+	kind, err2 := stringAt(o, "kind", "object.kind")
+	if err1 != nil || err2 != nil {
 		return groupVersionKind{}
 	}
-	group, version, ok := strings.Cut(tm.APIVersion, "/")
+	group, version, ok := strings.Cut(apiVersion, "/")
 	if !ok {
-		group, version = "", tm.APIVersion
+		group, version = "", apiVersion
 	}
-	return groupVersionKind{Group: group, Version: version, Kind: tm.Kind}
+	return groupVersionKind{Group: group, Version: version, Kind: kind}
 }
 
 // admissionVerdict turns a decision into the reply: unwaived deny findings
@@ -277,22 +290,17 @@ func admissionInput(req *admissionRequest, k KubernetesOptions) (ast.Value, map[
 	}
 	ns := req.Namespace
 	if ns == "" {
-		ns = meta.Metadata.Namespace
+		ns = meta.Namespace
 	}
 	name := req.Name
 	if name == "" {
-		name = meta.Metadata.Name
+		name = meta.Name
 	}
-	if name == "" && meta.Metadata.GenerateName != "" {
-		name = meta.Metadata.GenerateName + "*"
+	if name == "" && meta.GenerateName != "" {
+		name = meta.GenerateName + "*"
 	}
-	owned := false
-	for _, o := range meta.Metadata.OwnerReferences {
-		if o.Controller != nil && *o.Controller {
-			owned = true
-		}
-	}
-	labels := meta.Metadata.Labels
+	owned := meta.Controlled
+	labels := meta.Labels
 	podLabels := cur.PodLabels
 	currency := k.Currency
 	if currency == "" {
@@ -307,18 +315,7 @@ func admissionInput(req *admissionRequest, k KubernetesOptions) (ast.Value, map[
 			item("monthly", moneyTerm(c.Monthly)), item("priced", ast.InternedTerm(c.Priced)),
 		))
 	}
-	object, err := gate.JSONValue(req.Object)
-	if err != nil {
-		return nil, nil, fmt.Errorf("object: %w", err)
-	}
-	oldObject, err := gate.JSONValue(req.OldObject)
-	if err != nil {
-		return nil, nil, fmt.Errorf("oldObject: %w", err)
-	}
-	userInfo, err := gate.JSONValue(req.UserInfo)
-	if err != nil {
-		return nil, nil, fmt.Errorf("userInfo: %w", err)
-	}
+	object, oldObject, userInfo := orNull(req.Object), orNull(req.OldObject), orNull(req.UserInfo)
 	address := kind + "/" + name
 	if ns != "" {
 		address = kind + "/" + ns + "/" + name
@@ -355,6 +352,14 @@ func admissionInput(req *admissionRequest, k KubernetesOptions) (ast.Value, map[
 		dctx["team"] = team
 	}
 	return ast.NewObject(item("kubernetes", ast.NewTerm(kube)), item("context", stringsTerm(dctx))), dctx, nil
+}
+
+// orNull is v, or null for an absent value.
+func orNull(v ast.Value) ast.Value {
+	if v == nil {
+		return ast.Null{}
+	}
+	return v
 }
 
 // item is one key-value pair of a Rego object.

@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"sigs.k8s.io/yaml"
 
 	"github.com/costgate/costgate/gate"
@@ -220,6 +222,10 @@ func TestAdmissionRejects(t *testing.T) {
 		"no request":       {`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}`, 400, "request"},
 		"wrong apiVersion": {`{"apiVersion": "v1", "kind": "AdmissionReview", "request": {}}`, 400, "apiVersion"},
 		"not JSON":         {`<xml/>`, 400, "AdmissionReview"},
+		"not an object":    {`["AdmissionReview"]`, 400, "AdmissionReview: expected an object, got array"},
+		"dryRun as text":   {`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": "u", "dryRun": "yes"}}`, 400, "request.dryRun: expected a boolean"},
+		"kind not object":  {`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": "u", "kind": "Pod"}}`, 400, "request.kind: expected an object"},
+		"resource field":   {`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": "u", "resource": {"group": 1}}}`, 400, "request.resource.group"},
 		"oversized":        {`{"apiVersion": "admission.k8s.io/v1", "x": "` + strings.Repeat("a", 40<<10) + `"}`, 413, "limit"},
 	}
 	for name, tc := range tests {
@@ -261,11 +267,11 @@ func TestAdmissionQuerySameFindings(t *testing.T) {
 					}
 				}
 			})
-			var ar struct{ Request admissionRequest }
-			if err := json.Unmarshal(body, &ar); err != nil {
+			ar, err := parseReview(body)
+			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
-			in, _, err := admissionInput(&ar.Request, testKubernetes())
+			in, _, err := admissionInput(ar.Request, testKubernetes())
 			if err != nil || in == nil {
 				continue // not judged (a delete, a bad object): no evaluation
 			}
@@ -289,5 +295,60 @@ func TestAdmissionQuerySameFindings(t *testing.T) {
 	}
 	if compared < 6 || withFindings < 3 {
 		t.Fatalf("compared %d inputs, %d with findings: the samples no longer cover the query", compared, withFindings)
+	}
+}
+
+// TestParseReviewSamples: the review read from its Rego value holds what
+// encoding/json reads from the same bytes, on every admission sample:
+// the request's fields, its objects, and request.object's bytes as sent
+// (whose digest the decision records).
+func TestParseReviewSamples(t *testing.T) {
+	files, _ := filepath.Glob(repoFile("admission", "*.json"))
+	yamls, _ := filepath.Glob(repoFile("admission", "*.yaml"))
+	files = append(files, yamls...)
+	if len(files) < 10 {
+		t.Fatalf("only %d samples", len(files))
+	}
+	for _, f := range files {
+		body := review(t, filepath.Base(f), nil)
+		got, err := parseReview(body)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var want struct {
+			APIVersion string `json:"apiVersion"`
+			Request    struct {
+				UID, Name, Namespace, Operation, SubResource string
+				Kind                                         struct{ Group, Version, Kind string }
+				Resource                                     struct{ Group, Version, Resource string }
+				DryRun                                       *bool
+				Object, OldObject, UserInfo                  json.RawMessage
+			}
+		}
+		if err := json.Unmarshal(body, &want); err != nil {
+			t.Fatal(err)
+		}
+		r, w := got.Request, want.Request
+		if got.APIVersion != want.APIVersion || r.UID != w.UID || r.Name != w.Name || r.Namespace != w.Namespace ||
+			r.Operation != w.Operation || r.SubResource != w.SubResource ||
+			r.Kind != groupVersionKind(w.Kind) || r.Resource != groupVersionResource(w.Resource) ||
+			(r.DryRun == nil) != (w.DryRun == nil) || r.DryRun != nil && *r.DryRun != *w.DryRun {
+			t.Errorf("%s: read %+v\nwant %+v", f, *r, w)
+		}
+		if string(r.ObjectJSON) != string(bytes.TrimSpace(w.Object)) || string(w.Object) == "null" && r.ObjectJSON == nil {
+			t.Errorf("%s: object bytes %.60q, want %.60q", f, r.ObjectJSON, w.Object)
+		}
+		for name, pair := range map[string]struct {
+			v   ast.Value
+			raw json.RawMessage
+		}{"object": {r.Object, w.Object}, "oldObject": {r.OldObject, w.OldObject}, "userInfo": {r.UserInfo, w.UserInfo}} {
+			want, err := gate.JSONValue(pair.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := orNull(pair.v); got.Compare(want) != 0 {
+				t.Errorf("%s: %s differs:\n%v\nwant\n%v", f, name, got, want)
+			}
+		}
 	}
 }

@@ -1,12 +1,13 @@
 package webhooks
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/costgate/costgate"
 )
@@ -93,101 +94,94 @@ func SupportedKinds() []string {
 	return out
 }
 
+// The typed view of the spec parts the estimate reads (k8sobject.go
+// reads them from the object's Rego value).
 type k8sResources struct {
-	Requests map[string]quantityText `json:"requests"`
-	Limits   map[string]quantityText `json:"limits"`
+	Requests map[string]quantityText
+	Limits   map[string]quantityText
 }
 
 type k8sContainer struct {
-	Name      string       `json:"name"`
-	Resources k8sResources `json:"resources"`
+	Resources k8sResources
 }
 
 type k8sPodSpec struct {
-	Containers     []k8sContainer          `json:"containers"`
-	InitContainers []k8sContainer          `json:"initContainers"`
-	Overhead       map[string]quantityText `json:"overhead"`
+	Containers     []k8sContainer
+	InitContainers []k8sContainer
+	Overhead       map[string]quantityText
 }
 
 type k8sPodTemplate struct {
-	Metadata struct {
-		Labels map[string]string `json:"labels"`
-	} `json:"metadata"`
-	Spec k8sPodSpec `json:"spec"`
+	Labels map[string]string // the template's metadata.labels
+	Spec   k8sPodSpec
 }
 
 type k8sWorkloadSpec struct {
-	Replicas    *int64          `json:"replicas"`
-	Parallelism *int64          `json:"parallelism"`
-	Template    *k8sPodTemplate `json:"template"`
-	JobTemplate *struct {
-		Spec k8sWorkloadSpec `json:"spec"`
-	} `json:"jobTemplate"`
+	Replicas    *int64
+	Parallelism *int64
+	Template    *k8sPodTemplate
+	JobTemplate *k8sWorkloadSpec // a CronJob's jobTemplate.spec
 }
 
-type k8sServiceSpec struct {
-	Type string `json:"type"`
-}
-
-type k8sPVCSpec struct {
-	StorageClassName *string      `json:"storageClassName"`
-	Resources        k8sResources `json:"resources"`
-}
-
-// describeWorkload decodes the spec of an object of a supported kind and
-// estimates its cost. obj is the object's JSON; a nil or "null" object
-// (DELETE) yields a zero, unjudged workload.
-func describeWorkload(kind string, obj json.RawMessage, opts KubernetesOptions) (workload, error) {
+// describeWorkload reads the spec of an object of a supported kind and
+// estimates its cost. obj is the object's value; nil or null (DELETE)
+// yields a zero, unjudged workload.
+func describeWorkload(kind string, obj ast.Value, opts KubernetesOptions) (workload, error) {
 	w, _, err := describeObject(kind, obj, opts)
 	return w, err
 }
 
 // describeObject is describeWorkload that also returns the metadata
-// admission reads, from the same decoding of obj.
-func describeObject(kind string, obj json.RawMessage, opts KubernetesOptions) (workload, objectMeta, error) {
+// admission reads.
+func describeObject(kind string, obj ast.Value, opts KubernetesOptions) (workload, objectMeta, error) {
 	w := workload{Kind: kind, Judged: true}
-	var envelope struct {
-		objectMeta
-		Spec json.RawMessage `json:"spec"`
-	}
-	if len(obj) == 0 || string(obj) == "null" {
+	if _, null := obj.(ast.Null); obj == nil || null {
 		w.Judged = false
-		return w, envelope.objectMeta, nil
+		return w, objectMeta{}, nil
 	}
-	if err := json.Unmarshal(obj, &envelope); err != nil {
-		return w, envelope.objectMeta, fmt.Errorf("object: %w", err)
+	o, ok := obj.(ast.Object)
+	if !ok {
+		return w, objectMeta{}, wrongType("object", "an object", obj)
 	}
-	w, err := describeSpec(w, envelope.Spec, opts)
-	return w, envelope.objectMeta, err
+	meta, err := readMeta(o)
+	if err != nil {
+		return w, meta, err
+	}
+	spec, err := objectAt(o, "spec", "object.spec")
+	if err != nil {
+		return w, meta, err
+	}
+	w, err = describeSpec(w, spec, opts)
+	return w, meta, err
 }
 
-// describeSpec fills w from the object's spec.
-func describeSpec(w workload, spec json.RawMessage, opts KubernetesOptions) (workload, error) {
+// describeSpec fills w from the object's spec (nil: an empty spec).
+func describeSpec(w workload, spec ast.Object, opts KubernetesOptions) (workload, error) {
 	kind := w.Kind
-	if len(spec) == 0 || string(spec) == "null" {
-		spec = json.RawMessage("{}")
+	if spec == nil {
+		spec = ast.NewObject()
 	}
 	e := newEstimator(opts)
 	switch kind {
 	case "Pod":
-		var ps k8sPodSpec
-		if err := json.Unmarshal(spec, &ps); err != nil {
-			return w, fmt.Errorf("object.spec: %w", err)
+		ps, err := readPodSpec(spec, "object.spec")
+		if err != nil {
+			return w, err
 		}
 		w.Replicas = 1
 		if err := e.pod(&ps, 1); err != nil {
 			return w, err
 		}
 	case "Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job", "CronJob":
-		var ws k8sWorkloadSpec
-		if err := json.Unmarshal(spec, &ws); err != nil {
-			return w, fmt.Errorf("object.spec: %w", err)
+		ws, err := readWorkloadSpec(spec, "object.spec")
+		if err != nil {
+			return w, err
 		}
 		if kind == "CronJob" {
 			if ws.JobTemplate == nil {
 				return w, fmt.Errorf("object.spec.jobTemplate: required for a CronJob")
 			}
-			ws = ws.JobTemplate.Spec
+			ws = *ws.JobTemplate
 		}
 		switch kind {
 		case "DaemonSet":
@@ -209,28 +203,36 @@ func describeSpec(w workload, spec json.RawMessage, opts KubernetesOptions) (wor
 		if ws.Template == nil {
 			return w, fmt.Errorf("object.spec.template: required for a %s", kind)
 		}
-		w.PodLabels = ws.Template.Metadata.Labels
+		w.PodLabels = ws.Template.Labels
 		if err := e.pod(&ws.Template.Spec, w.Replicas); err != nil {
 			return w, err
 		}
 	case "Service":
-		var ss k8sServiceSpec
-		if err := json.Unmarshal(spec, &ss); err != nil {
-			return w, fmt.Errorf("object.spec: %w", err)
+		typ, err := stringAt(spec, "type", "object.spec.type")
+		if err != nil {
+			return w, err
 		}
-		if ss.Type != "LoadBalancer" {
+		if typ != "LoadBalancer" {
 			w.Judged = false
 			return w, nil
 		}
 		w.Replicas = 1
 		e.hourly("load_balancer", "LB-hour", big.NewRat(1, 1), opts.Prices.LoadBalancerHour)
 	case "PersistentVolumeClaim":
-		var ps k8sPVCSpec
-		if err := json.Unmarshal(spec, &ps); err != nil {
-			return w, fmt.Errorf("object.spec: %w", err)
+		className, err := optStringAt(spec, "storageClassName", "object.spec.storageClassName")
+		if err != nil {
+			return w, err
+		}
+		res, err := objectAt(spec, "resources", "object.spec.resources")
+		if err != nil {
+			return w, err
+		}
+		requests, err := quantityMapAt(res, "requests", "object.spec.resources.requests")
+		if err != nil {
+			return w, err
 		}
 		w.Replicas = 1
-		size, ok := ps.Resources.Requests["storage"]
+		size, ok := requests["storage"]
 		if !ok {
 			return w, fmt.Errorf("object.spec.resources.requests.storage: required for a PersistentVolumeClaim")
 		}
@@ -239,8 +241,8 @@ func describeSpec(w workload, spec json.RawMessage, opts KubernetesOptions) (wor
 			return w, fmt.Errorf("object.spec.resources.requests.storage: %w", err)
 		}
 		class := ""
-		if ps.StorageClassName != nil {
-			class = *ps.StorageClassName
+		if className != nil {
+			class = *className
 		}
 		var price *costgate.Money
 		if p, ok := opts.Prices.StorageGiBMonth[class]; ok && class != "" {

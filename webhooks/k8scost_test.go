@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/costgate/costgate"
+	"github.com/costgate/costgate/gate"
 )
 
 func TestParseQuantity(t *testing.T) {
@@ -43,13 +46,17 @@ func FuzzParseQuantity(f *testing.F) {
 	})
 }
 
-func obj(tb testing.TB, v any) json.RawMessage {
+func obj(tb testing.TB, v any) ast.Value {
 	tb.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return b
+	val, err := gate.JSONValue(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return val
 }
 
 func podSpec(containers ...map[string]any) map[string]any {
@@ -168,6 +175,23 @@ func TestDescribeWorkloadErrors(t *testing.T) {
 		"pvc without size":  {"PersistentVolumeClaim", map[string]any{"spec": map[string]any{}}, "storage"},
 		"spec not object":   {"Pod", map[string]any{"spec": "x"}, "object.spec"},
 		"negative replicas": {"Deployment", map[string]any{"spec": map[string]any{"replicas": -2, "template": map[string]any{}}}, "negative"},
+		"fractional replicas": {"Deployment", map[string]any{"spec": map[string]any{"replicas": 1.5, "template": map[string]any{}}},
+			"object.spec.replicas: expected an integer"},
+		"replicas as text": {"StatefulSet", map[string]any{"spec": map[string]any{"replicas": "3", "template": map[string]any{}}},
+			"object.spec.replicas: expected an integer, got string"},
+		"label not text": {"Pod", map[string]any{"metadata": map[string]any{"labels": map[string]any{"team": 7}}, "spec": map[string]any{}},
+			"object.metadata.labels.team: expected a string, got number"},
+		"containers not a list": {"Pod", map[string]any{"spec": map[string]any{"containers": map[string]any{}}},
+			"object.spec.containers: expected an array, got object"},
+		"quantity of the wrong type": {"Pod", map[string]any{"spec": podSpec(ctr(map[string]any{"cpu": true}, nil))},
+			"object.spec.containers[0].resources.requests.cpu: quantity: expected a string or number, got boolean"},
+		"template labels": {"Deployment", map[string]any{"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{"labels": []any{}}}}},
+			"object.spec.template.metadata.labels: expected an object, got array"},
+		"owner reference": {"Pod", map[string]any{"metadata": map[string]any{"ownerReferences": []any{map[string]any{"controller": "yes"}}}},
+			"object.metadata.ownerReferences[0].controller: expected a boolean, got string"},
+		"cron job template": {"CronJob", map[string]any{"spec": map[string]any{"jobTemplate": map[string]any{"spec": map[string]any{"parallelism": "2"}}}},
+			"object.spec.jobTemplate.spec.parallelism: expected an integer"},
+		"storage class": {"PersistentVolumeClaim", map[string]any{"spec": map[string]any{"storageClassName": 1}}, "object.spec.storageClassName"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := describeWorkload(tc.kind, obj(t, tc.obj), testKubernetes())
@@ -175,5 +199,11 @@ func TestDescribeWorkloadErrors(t *testing.T) {
 				t.Fatalf("err %v, want %q", err, tc.msg)
 			}
 		})
+	}
+	if _, err := describeWorkload("Pod", ast.String("x"), testKubernetes()); err == nil || err.Error() != "object: expected an object, got string" {
+		t.Errorf("a string object: %v", err)
+	}
+	if w, err := describeWorkload("Pod", ast.Null{}, testKubernetes()); err != nil || w.Judged {
+		t.Errorf("a null object (DELETE): %+v, %v; want unjudged", w, err)
 	}
 }

@@ -1,7 +1,6 @@
 package webhooks
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -12,22 +11,9 @@ import (
 // "1e3") as an exact rational number of base units (cores, bytes, GPUs).
 type quantity struct{ r *big.Rat }
 
-// quantityText decodes a quantity written as a JSON string or number.
+// quantityText is a quantity as written: a JSON string ("250m") or the
+// text of a JSON number.
 type quantityText string
-
-func (q *quantityText) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*q = quantityText(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("quantity: expected a string or number, got %s", truncate(string(b), 40))
-	}
-	*q = quantityText(n)
-	return nil
-}
 
 var quantitySuffixes = map[string]*big.Rat{
 	"n": big.NewRat(1, 1_000_000_000), "u": big.NewRat(1, 1_000_000), "m": big.NewRat(1, 1000), "": big.NewRat(1, 1),
