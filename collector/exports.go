@@ -617,7 +617,10 @@ func readExport(ctx context.Context, sink Sink, pool *chunkPool, mem *budget, r 
 		}
 	}
 	if err != nil {
-		r.err = fmt.Errorf("export %s: %w", r.e.Key, err)
+		if !strings.HasPrefix(err.Error(), r.e.Key+": ") { // a one-file export's key is the file's path
+			err = fmt.Errorf("export %s: %w", r.e.Key, err)
+		}
+		r.err = err
 		return
 	}
 	r.hash = hash

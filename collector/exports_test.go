@@ -37,27 +37,54 @@ func newMemStore() *memStore {
 	return &memStore{parts: map[costgate.Partition]memPart{}, inv: map[string][]costgate.Resource{}}
 }
 
-func (m *memStore) Replace(_ context.Context, p costgate.Partition, rows []costgate.LineItem, exportID, hash string) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if old, ok := m.parts[p]; ok && old.hash == hash && hash != "" {
+// Begin returns a transaction that applies its replaces at Commit.
+func (m *memStore) Begin() Txn { return &memTxn{m: m, staged: map[costgate.Partition]memPart{}} }
+
+type memTxn struct {
+	m      *memStore
+	mu     sync.Mutex
+	staged map[costgate.Partition]memPart
+}
+
+func (t *memTxn) Replace(_ context.Context, p costgate.Partition, rows []costgate.LineItem, exportID, hash string) (bool, error) {
+	t.m.mu.Lock()
+	old, ok := t.m.parts[p]
+	t.m.mu.Unlock()
+	if ok && old.hash == hash && hash != "" {
 		return false, nil
 	}
-	m.parts[p] = memPart{rows: append([]costgate.LineItem(nil), rows...), exportID: exportID, hash: hash}
-	m.gen++
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.staged[p] = memPart{rows: append([]costgate.LineItem(nil), rows...), exportID: exportID, hash: hash}
 	return true, nil
 }
 
-func (m *memStore) ReplaceSource(ctx context.Context, p costgate.Partition, src costgate.LineItemSource, exportID, hash string) (bool, error) {
-	m.mu.Lock()
-	m.viaSource++
-	m.mu.Unlock()
+func (t *memTxn) ReplaceSource(ctx context.Context, p costgate.Partition, src costgate.LineItemSource, exportID, hash string) (bool, error) {
+	t.m.mu.Lock()
+	t.m.viaSource++
+	t.m.mu.Unlock()
 	rows := make([]costgate.LineItem, src.Len())
 	for i := range rows {
 		src.LineItem(i, &rows[i])
 	}
-	return m.Replace(ctx, p, rows, exportID, hash)
+	return t.Replace(ctx, p, rows, exportID, hash)
 }
+
+func (t *memTxn) Commit(context.Context) (int, error) {
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
+	for p, v := range t.staged {
+		t.m.parts[p] = v
+	}
+	if len(t.staged) > 0 {
+		t.m.gen++
+	}
+	n := len(t.staged)
+	t.staged = nil
+	return n, nil
+}
+
+func (t *memTxn) Abort() { t.staged = nil }
 
 func (m *memStore) ReplaceInventory(_ context.Context, source string, rs []costgate.Resource, _, _ string) (bool, error) {
 	m.inv[source] = rs

@@ -105,7 +105,7 @@ func Run(ctx context.Context, st Store, sources []Source, opts Options) ([]Summa
 
 func runOne(ctx context.Context, st Store, src Source, opts Options, status *statusLine) Summary {
 	log := opts.Logger.With("component", "collector", "source", src.Name(), "type", src.Type())
-	s := &sink{st: st, name: src.Name(), log: log, now: opts.Now, prog: &Progress{}, spillDir: opts.SpillDir}
+	s := &sink{st: st, txn: st.Begin(), name: src.Name(), log: log, now: opts.Now, prog: &Progress{}, spillDir: opts.SpillDir}
 	s.sum.Source, s.sum.Type = src.Name(), src.Type()
 	start := time.Now()
 	if status != nil {
@@ -119,6 +119,7 @@ func runOne(ctx context.Context, st Store, src Source, opts Options, status *sta
 	if err != nil {
 		s.Fail(err)
 	}
+	s.publish(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.prog.Counts()
@@ -132,6 +133,7 @@ func runOne(ctx context.Context, st Store, src Source, opts Options, status *sta
 // sink is the Sink of one source in one run.
 type sink struct {
 	st   Store
+	txn  Txn // the run's line items, published by publish
 	name string
 	log  *slog.Logger
 	now  func() time.Time
@@ -146,6 +148,17 @@ type sink struct {
 	sum Summary
 	// failed partitions are not counted twice.
 	failed map[costgate.Partition]bool
+	// staged are the partitions replaced in txn; writeErr is the first
+	// replace that failed in the store, which keeps txn from committing.
+	staged   []stagedPart
+	writeErr error
+}
+
+// stagedPart is a partition replaced in the run's transaction.
+type stagedPart struct {
+	p        costgate.Partition
+	rows     int
+	exportID string
 }
 
 func (s *sink) Known() []Loaded {
@@ -160,13 +173,13 @@ func (s *sink) Logger() *slog.Logger { return s.log }
 
 func (s *sink) Replace(ctx context.Context, p costgate.Partition, rows []costgate.LineItem, exportID, contentHash string) error {
 	return s.replace(p, len(rows), exportID, func(p costgate.Partition) (bool, error) {
-		return s.st.Replace(ctx, p, rows, exportID, contentHash)
+		return s.txn.Replace(ctx, p, rows, exportID, contentHash)
 	})
 }
 
 func (s *sink) ReplaceSource(ctx context.Context, p costgate.Partition, src costgate.LineItemSource, exportID, contentHash string) error {
 	return s.replace(p, src.Len(), exportID, func(p costgate.Partition) (bool, error) {
-		return s.st.ReplaceSource(ctx, p, src, exportID, contentHash)
+		return s.txn.ReplaceSource(ctx, p, src, exportID, contentHash)
 	})
 }
 
@@ -181,20 +194,67 @@ func (s *sink) replace(p costgate.Partition, rows int, exportID string, write fu
 	}
 	changed, err := write(p)
 	if err != nil {
+		s.mu.Lock()
+		if s.writeErr == nil {
+			s.writeErr = err
+		}
+		s.mu.Unlock()
 		s.Fail(err, p)
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if changed {
-		s.sum.Loaded++
-		s.sum.Rows += int64(rows)
-		s.log.Info("partition loaded", "partition", p.String(), "rows", rows, "export", firstLine(exportID))
+		s.staged = append(s.staged, stagedPart{p: p, rows: rows, exportID: exportID})
+		s.log.Debug("partition written", "partition", p.String(), "rows", rows)
 	} else {
 		s.sum.Unchanged++
 		s.log.Debug("partition unchanged", "partition", p.String())
 	}
 	return nil
+}
+
+// publish ends the run's transaction: its partitions are committed in one
+// generation, unless a replace failed in the store or the run was
+// cancelled, and then none of them is (each is counted as failed, with
+// the reason).
+func (s *sink) publish(ctx context.Context) {
+	s.mu.Lock()
+	staged, writeErr := s.staged, s.writeErr
+	s.staged = nil
+	s.mu.Unlock()
+	err := writeErr
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		s.txn.Abort()
+		if len(staged) > 0 {
+			s.Fail(fmt.Errorf("%d partitions written but not published, so that the run changes all of them or none (%w)", len(staged), err), stagedPartitions(staged)...)
+		}
+		return
+	}
+	n, err := s.txn.Commit(ctx)
+	if err != nil {
+		s.Fail(err, stagedPartitions(staged)...)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sum.Loaded += n
+	s.sum.Unchanged += len(staged) - n // their content arrived meanwhile
+	for _, sp := range staged {
+		s.sum.Rows += int64(sp.rows)
+		s.log.Info("partition loaded", "partition", sp.p.String(), "rows", sp.rows, "export", firstLine(sp.exportID))
+	}
+}
+
+func stagedPartitions(staged []stagedPart) []costgate.Partition {
+	ps := make([]costgate.Partition, len(staged))
+	for i, sp := range staged {
+		ps[i] = sp.p
+	}
+	return ps
 }
 
 func (s *sink) Unchanged(ps ...costgate.Partition) {

@@ -31,10 +31,13 @@ type Sink interface {
 	// with the export id and content hash it was loaded from. A source
 	// compares them with what it sees to skip unchanged exports.
 	Known() []Loaded
-	// Replace swaps partition p for rows in one commit (p.Source may be
-	// left empty: it is the source's name). The same content hash again
-	// is a no-op. A failure is recorded for the summary and returned.
-	// The caller may reuse rows once it returns.
+	// Replace swaps partition p for rows (p.Source may be left empty: it
+	// is the source's name). Every partition of one source's run is
+	// published in one commit when the run ends; a replace that fails
+	// (a full disk, say) keeps the whole run from being published, so
+	// that the store never holds half of a restated bill. The same
+	// content hash again is a no-op. A failure is recorded for the
+	// summary and returned. The caller may reuse rows once it returns.
 	Replace(ctx context.Context, p costgate.Partition, rows []costgate.LineItem, exportID, contentHash string) error
 	// ReplaceSource is Replace with the rows read one at a time from src.
 	ReplaceSource(ctx context.Context, p costgate.Partition, src costgate.LineItemSource, exportID, contentHash string) error
@@ -67,17 +70,32 @@ type Loaded struct {
 }
 
 // Store is what the collector needs of the cost store; cmd/costgate wires
-// the embedded store to it. Replace is called concurrently for different
-// partitions, and must not keep rows after it returns: the collector
-// reuses the memory for the next partition.
+// the embedded store to it.
 type Store interface {
-	costgate.CostWriter
+	// Begin starts the transaction one source's run replaces its
+	// partitions in: they are published together when the run ends,
+	// or not at all.
+	Begin() Txn
 	// ReplaceInventory swaps the inventory of source like Replace.
 	ReplaceInventory(ctx context.Context, source string, rs []costgate.Resource, exportID, contentHash string) (changed bool, err error)
 	// Loaded lists the line-item partitions of source.
 	Loaded(source string) []Loaded
 	// Inventory lists the resources source reported last time.
 	Inventory(ctx context.Context, source string) ([]costgate.Resource, error)
+}
+
+// Txn is a group of replaces published at once (store.Txn). Replace
+// and ReplaceSource are called concurrently for different partitions and
+// must not keep rows after they return: the collector reuses the memory
+// for the next partition. changed reports that the partition differs
+// from what the store holds and will change on Commit.
+type Txn interface {
+	costgate.CostWriter
+	// Commit publishes every partition replaced and returns how many
+	// changed; on error none did.
+	Commit(ctx context.Context) (int, error)
+	// Abort drops what was replaced.
+	Abort()
 }
 
 // Spec is one entry of the config's sources: list. Every type reads the

@@ -23,7 +23,10 @@ import (
 // version of its rows, exact totals, and no file the manifest does not
 // name.
 
-const crashEnv = "COSTGATE_CRASH_DIR"
+const (
+	crashEnv    = "COSTGATE_CRASH_DIR"
+	crashTxnEnv = "COSTGATE_CRASH_TXN" // the child commits pairs of partitions in transactions
+)
 
 func crashConfig() genConfig {
 	cfg := smallConfig(11)
@@ -59,6 +62,25 @@ func TestCrashChild(t *testing.T) {
 	}
 	cfg := crashConfig()
 	parts := cfg.partitions()
+	if os.Getenv(crashTxnEnv) != "" {
+		// Pairs of partitions, each pair replaced in one transaction
+		// with one version.
+		for {
+			k := 2 * rng.IntN(len(parts)/2)
+			v := 1 + rng.IntN(4)
+			tx := s.Begin()
+			for _, p := range parts[k : k+2] {
+				if _, err := tx.Replace(context.Background(), p, cfg.generate(p, v), strconv.Itoa(v), strconv.Itoa(v)); err != nil {
+					fmt.Fprintln(os.Stderr, "child replace:", err)
+					os.Exit(4)
+				}
+			}
+			if _, err := tx.Commit(context.Background()); err != nil {
+				fmt.Fprintln(os.Stderr, "child commit:", err)
+				os.Exit(4)
+			}
+		}
+	}
 	for {
 		p := parts[rng.IntN(len(parts))]
 		v := 1 + rng.IntN(4)
@@ -210,4 +232,100 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return string(b.buf)
+}
+
+// TestCrashDuringTxn kills a child that replaces pairs of partitions in
+// transactions (TestCrashChild with COSTGATE_CRASH_TXN), at random
+// moments and at named points of the commit: after each kill both
+// partitions of every pair hold the same version, with exact totals, and
+// no staged segment is left behind.
+func TestCrashDuringTxn(t *testing.T) {
+	if os.Getenv(crashEnv) != "" {
+		t.Skip("in the child")
+	}
+	iters := 18
+	if testing.Short() {
+		iters = 6
+	}
+	dir := t.TempDir()
+	cfg := crashConfig()
+	parts := cfg.partitions()
+	if len(parts)%2 != 0 {
+		t.Fatalf("%d partitions: the test pairs them", len(parts))
+	}
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		if _, err := s.Replace(context.Background(), p, cfg.generate(p, 0), "0", "0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	points := []string{"", "segment-written", "manifest-temp-written", "manifest-renamed", "committed", ""}
+	committed := 0
+	for i := 0; i < iters; i++ {
+		point := points[i%len(points)]
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), crashEnv+"="+dir, crashTxnEnv+"=1", fmt.Sprintf("COSTGATE_CRASH_SEED=%d", 100+i), "COSTGATE_CRASH_POINT="+point)
+		out := &lockedBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		if point == "" {
+			time.Sleep(time.Duration(50+(i*37)%300) * time.Millisecond)
+			cmd.Process.Signal(syscall.SIGKILL)
+		} else {
+			select {
+			case <-done:
+				done <- nil
+			case <-time.After(20 * time.Second):
+				cmd.Process.Signal(syscall.SIGKILL)
+				t.Fatalf("iteration %d: child did not reach %s", i, point)
+			}
+		}
+		<-done
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+			t.Fatalf("iteration %d: child was not killed (%v): %s", i, cmd.ProcessState, out.String())
+		}
+		s, err := Open(dir, Options{Logger: quiet})
+		if err != nil {
+			t.Fatalf("iteration %d (%q): reopen: %v", i, point, err)
+		}
+		assertOnlyLive(t, s, dir)
+		version := map[costgate.Partition]int{}
+		for _, pi := range s.Partitions() {
+			v, err := strconv.Atoi(pi.ExportID)
+			if err != nil || pi.Err != "" {
+				t.Fatalf("iteration %d: partition %+v", i, pi)
+			}
+			version[pi.Partition] = v
+			var want costgate.Sum
+			for _, r := range cfg.generate(pi.Partition, v) {
+				want.Add(r.BilledCost)
+			}
+			if got := partitionTotal(t, s, pi.Partition); got != want {
+				t.Fatalf("iteration %d: %s total %s, want %s (version %d)", i, pi.Partition, got, want, v)
+			}
+		}
+		for k := 0; k < len(parts); k += 2 {
+			if a, b := version[parts[k]], version[parts[k+1]]; a != b {
+				t.Fatalf("iteration %d (%q): a transaction was half applied: %s at version %d, %s at %d", i, point, parts[k], a, parts[k+1], b)
+			}
+		}
+		if err := s.Verify(context.Background()); err != nil {
+			t.Fatalf("iteration %d: %v", i, err)
+		}
+		if g := s.Info().Generation; g > uint64(len(parts)) {
+			committed++
+		}
+		s.Close()
+	}
+	if committed == 0 {
+		t.Fatal("no child ever committed a transaction: the test exercised nothing")
+	}
 }

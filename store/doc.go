@@ -10,7 +10,10 @@
 // half-replaced period; segments no reader needs are deleted, and files a
 // crash left behind are removed at Open. ReplaceSource does the same with
 // rows read one at a time from a costgate.LineItemSource, for callers that
-// keep rows in a compact form of their own.
+// keep rows in a compact form of their own. A Txn (Store.Begin) groups
+// replaces of several partitions into one manifest commit: readers see
+// all of them change at once or none, and a crash leaves all old or all
+// new.
 //
 // Replaces of different partitions may run concurrently. At most
 // Options.Builds of them build at once (CPU and memory); a replace gives

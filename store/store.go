@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -337,7 +338,17 @@ func (s *Store) Replace(ctx context.Context, p costgate.Partition, rows []costga
 
 // replaceLineItems commits the segment spec builds as partition p.
 func (s *Store) replaceLineItems(ctx context.Context, p costgate.Partition, exportID, contentHash string, rows int, spec func() *tableSpec) (bool, error) {
-	e := segmentEntry{
+	changed, err := s.replace(ctx, lineItemEntry(p, exportID, contentHash), rows, spec)
+	if err != nil {
+		return false, fmt.Errorf("replace %s: %w", p, s.diskHint(err))
+	}
+	return changed, nil
+}
+
+// lineItemEntry is the manifest entry of partition p, before its segment
+// is written.
+func lineItemEntry(p costgate.Partition, exportID, contentHash string) segmentEntry {
+	return segmentEntry{
 		Table:            tableLineItems.String(),
 		Source:           p.Source,
 		BillingAccountID: p.BillingAccountID,
@@ -345,11 +356,15 @@ func (s *Store) replaceLineItems(ctx context.Context, p costgate.Partition, expo
 		ExportID:         exportID,
 		ContentHash:      contentHash,
 	}
-	changed, err := s.replace(ctx, e, rows, spec)
-	if err != nil {
-		return false, fmt.Errorf("replace %s: %w", p, err)
+}
+
+// diskHint adds the fix to an error from a full disk or an exhausted
+// quota. The replace that hit it removed what it had written.
+func (s *Store) diskHint(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w (the disk holding the store %s is full: free space there, or move the store with --store or the config's store: key, and run again)", err, s.dir)
 	}
-	return changed, nil
+	return err
 }
 
 // ReplaceSource is Replace with the rows read one at a time from src:
@@ -379,7 +394,7 @@ func (s *Store) ReplaceInventory(ctx context.Context, source string, resources [
 	}
 	changed, err = s.replace(ctx, e, len(resources), func() *tableSpec { return inventorySpec(source, resources) })
 	if err != nil {
-		return false, fmt.Errorf("replace inventory %s: %w", source, err)
+		return false, fmt.Errorf("replace inventory %s: %w", source, s.diskHint(err))
 	}
 	return changed, nil
 }
@@ -403,18 +418,43 @@ func (s *Store) sameContent(e *segmentEntry) (bool, error) {
 }
 
 func (s *Store) replace(ctx context.Context, e segmentEntry, rows int, spec func() *tableSpec) (bool, error) {
+	st, err := s.stage(ctx, e, rows, spec)
+	if st == nil || err != nil {
+		return false, err
+	}
+	n, err := s.commit(ctx, []*staged{st})
+	return n > 0, err
+}
+
+// staged is a segment written, synced and open, not yet in the manifest.
+type staged struct {
+	e    segmentEntry
+	seg  *segment
+	path string
+}
+
+// discard closes and removes a segment that will not be committed.
+func (st *staged) discard() {
+	st.seg.close()
+	os.Remove(st.path)
+}
+
+// stage builds e's segment and writes it: all of a replace but its
+// commit. It returns nil when the store already holds the content (the
+// same content hash).
+func (s *Store) stage(ctx context.Context, e segmentEntry, rows int, spec func() *tableSpec) (*staged, error) {
 	if s.opts.ReadOnly {
-		return false, ErrReadOnly
+		return nil, ErrReadOnly
 	}
 	if same, err := s.sameContent(&e); same || err != nil {
-		return false, err
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return nil, err
 	}
 	releaseSlot, alone, err := s.buildSlot(ctx, rows)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	defer releaseSlot()
 	hook("build-start")
@@ -424,20 +464,20 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, rows int, spec func
 	sp.bufs = s.bufs
 	t, err := build(sp)
 	if err != nil {
-		return false, fmt.Errorf("build segment: %w", err)
+		return nil, fmt.Errorf("build segment: %w", err)
 	}
 	t.f.source, t.f.account, t.f.period = e.Source, e.BillingAccountID, e.BillingPeriod
 	t.f.exportID, t.f.contentHash = e.ExportID, e.ContentHash
 	if err := ctx.Err(); err != nil {
 		t.release()
-		return false, err
+		return nil, err
 	}
 
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		t.release()
-		return false, ErrClosed
+		return nil, ErrClosed
 	}
 	num := s.nextFile
 	s.nextFile++
@@ -460,7 +500,7 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, rows int, spec func
 		err = pending.sync(s.opts.NoSync)
 	}
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	hook("segment-written")
 	e.Size, e.FooterCRC, e.Rows = int64(pending.size), pending.footerCRC, t.f.rows
@@ -468,41 +508,69 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, rows int, spec func
 	seg, err := openSegment(path, e.Size, pending.footerCRC, s.hot)
 	if err != nil {
 		os.Remove(path)
-		return false, fmt.Errorf("reopen new segment: %w", err)
+		return nil, fmt.Errorf("reopen new segment: %w", err)
 	}
+	return &staged{e: e, seg: seg, path: path}, nil
+}
+
+// commit publishes staged segments in one manifest write: readers see
+// all of them at once or none. Those whose content the store holds by
+// now are discarded (n counts the others). commit owns every element:
+// whatever it does not commit, it discards.
+func (s *Store) commit(ctx context.Context, segs []*staged) (n int, err error) {
 	committed := false
 	defer func() {
 		if !committed {
-			seg.close()
-			os.Remove(path)
+			for _, st := range segs {
+				st.discard()
+			}
 		}
 	}()
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return 0, err
 	}
 
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
-	if same, err := s.sameContent(&e); same || err != nil {
-		return false, err
+	var fresh []*staged
+	for _, st := range segs {
+		same, err := s.sameContent(&st.e)
+		if err != nil {
+			return 0, err
+		}
+		if same {
+			st.discard()
+		} else {
+			fresh = append(fresh, st)
+		}
+	}
+	segs = fresh
+	if len(segs) == 0 {
+		return 0, nil
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return false, ErrClosed
+		return 0, ErrClosed
 	}
 	old := s.cur
-	nm := &manifest{Version: manifestVersion, Generation: old.gen + 1, NextFile: max(s.nextFile, num+1)}
+	nm := &manifest{Version: manifestVersion, Generation: old.gen + 1, NextFile: s.nextFile}
 	nv := &version{gen: nm.Generation, m: nm, refs: 1} // the store's reference
+	replaced := map[string]bool{}
+	for _, st := range segs {
+		replaced[st.e.key()] = true
+	}
 	for i, c := range old.m.Segments {
-		if c.key() == e.key() {
+		if replaced[c.key()] {
 			continue
 		}
 		nm.Segments = append(nm.Segments, c)
 		nv.segs = append(nv.segs, old.segs[i])
 	}
-	nm.Segments = append(nm.Segments, e)
-	nv.segs = append(nv.segs, &segHandle{entry: e, seg: seg})
+	for _, st := range segs {
+		nm.Segments = append(nm.Segments, st.e)
+		nv.segs = append(nv.segs, &segHandle{entry: st.e, seg: st.seg})
+	}
 	sort.SliceStable(nm.Segments, func(i, j int) bool { return nm.Segments[i].key() < nm.Segments[j].key() })
 	sortHandles(nv.segs)
 	s.mu.Unlock()
@@ -512,7 +580,7 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, rows int, spec func
 		// The rename may have happened before the error (a failed
 		// directory sync): only the manifest on disk can tell.
 		if m, err := readManifest(s.dir); err != nil || m.Generation != nm.Generation {
-			return false, werr
+			return 0, werr
 		}
 		werr = fmt.Errorf("generation %d committed but may not be durable: %w", nm.Generation, werr)
 	}
@@ -535,7 +603,7 @@ func (s *Store) replace(ctx context.Context, e segmentEntry, rows int, spec func
 	if err := s.release(old); err != nil {
 		s.log.Warn("release old generation", "err", err)
 	}
-	return true, werr
+	return len(segs), werr
 }
 
 // defaultBuildRows is Options.BuildRows' default. Measured on 2 cores

@@ -117,7 +117,7 @@ func (w *segWriter) finish(f *footer) (size uint64, footerCRC uint32, err error)
 		w.err = w.w.Flush()
 	}
 	if w.err != nil {
-		return 0, 0, fmt.Errorf("write segment %s: %w", w.f.Name(), w.err)
+		return 0, 0, fmt.Errorf("write segment: %w", w.err) // w.err names the file
 	}
 	return w.off, ref.crc, nil
 }

@@ -41,7 +41,7 @@ sources:
 		"focus-sample (focus): 4 partitions loaded, 0 unchanged; 1000 rows",
 		"aws-cur (aws_cur): 1 partitions loaded, 0 unchanged; 1281 rows",
 		"state (tfstate): 1 partitions loaded, 0 unchanged; 0 rows, 6 resources",
-		"store " + storeDir + ": generation 6, 6 partitions, 2281 line items, 6 resources",
+		"store " + storeDir + ": generation 3, 6 partitions, 2281 line items, 6 resources", // one commit per source
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
@@ -54,7 +54,7 @@ sources:
 	// Again: nothing changes; --source picks one source.
 	code, stdout, _ = runCLI(t, "", "collect", "--config", cfg, "--source", "aws-cur", "--log-level", "error")
 	if code != 0 || !strings.Contains(stdout, "aws-cur (aws_cur): 0 partitions loaded, 1 unchanged") || strings.Contains(stdout, "focus-sample") ||
-		!strings.Contains(stdout, "generation 6,") {
+		!strings.Contains(stdout, "generation 3,") {
 		t.Fatalf("exit %d: %s", code, stdout)
 	}
 

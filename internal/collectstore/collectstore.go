@@ -21,6 +21,9 @@ func New(st *store.Store) Store { return Store{Store: st} }
 
 var _ collector.Store = Store{}
 
+// Begin starts a transaction of the embedded store.
+func (s Store) Begin() collector.Txn { return s.Store.Begin() }
+
 // Loaded lists the line-item partitions of source.
 func (s Store) Loaded(source string) []collector.Loaded {
 	var out []collector.Loaded
