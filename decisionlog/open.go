@@ -83,7 +83,7 @@ func openSQLite(path string) (*sqlLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open decision log %s: %w", path, err)
 	}
-	return &sqlLog{db: db, d: dialect{
+	return &sqlLog{db: db, where: path, d: dialect{
 		name: "sqlite",
 		schema: []string{
 			`CREATE TABLE IF NOT EXISTS costgate_decisions (
@@ -148,7 +148,7 @@ func openPostgres(dsn string) (*sqlLog, error) {
 	}
 	db.SetMaxOpenConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return &sqlLog{db: db, d: dialect{
+	return &sqlLog{db: db, where: Redact(dsn), d: dialect{
 		name: "postgres",
 		lock: `SELECT pg_advisory_xact_lock(7267426800)`, // several replicas may start at once
 		schema: []string{

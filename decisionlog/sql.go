@@ -4,11 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/costgate/costgate"
 )
@@ -37,6 +41,9 @@ type sqlLog struct {
 	db     *sql.DB
 	d      dialect
 	closed atomic.Bool
+	// where names the log in errors: the SQLite file, or the redacted
+	// PostgreSQL DSN.
+	where string
 }
 
 // schemaVersion is the version of the tables this costgate writes:
@@ -125,6 +132,31 @@ func (l *sqlLog) Close() error {
 }
 
 func (l *sqlLog) Append(ctx context.Context, r Record) (int64, error) {
+	id, err := l.append(ctx, r)
+	if err != nil && diskFull(err) {
+		err = fmt.Errorf("%w (the disk holding the decision log %s is full: free space there; decisions are not recorded until then)", err, l.where)
+	}
+	return id, err
+}
+
+// diskFull reports a write refused for want of space: SQLITE_FULL, ENOSPC
+// or PostgreSQL's disk_full (53100).
+func diskFull(err error) bool {
+	var se interface{ Code() int }
+	if errors.As(err, &se) && se.Code()&0xff == sqliteFull {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "53100" {
+		return true
+	}
+	return errors.Is(err, syscall.ENOSPC)
+}
+
+// sqliteFull is SQLITE_FULL, the primary result code of a full disk.
+const sqliteFull = 13
+
+func (l *sqlLog) append(ctx context.Context, r Record) (int64, error) {
 	if l.closed.Load() {
 		return 0, ErrClosed
 	}
