@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -61,12 +62,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "costgate: %v\n", ee.err)
+			fmt.Fprintf(stderr, "costgate: %v%s\n", ee.err, diskFullHint(ee.err))
 		}
 		return ee.code
 	}
 	// Input, policy and config errors are the user's to fix; internal
 	// failures exit 2 as well, never 1, which means "denied".
-	fmt.Fprintf(stderr, "costgate: %v\n", err)
+	fmt.Fprintf(stderr, "costgate: %v%s\n", err, diskFullHint(err))
 	return exitUsage
+}
+
+// diskFullHint is the fix for an error from a full disk or quota, unless
+// the error gives one already (the store's and the collector's do).
+func diskFullHint(err error) string {
+	if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) || strings.Contains(err.Error(), "free space") {
+		return ""
+	}
+	return " (the disk is full: free space there, or write elsewhere, and run again)"
 }
