@@ -28,6 +28,7 @@ var allowedInternal = map[string][]string{
 	"internal/s3test":       {"internal/s3test"},
 	"internal/bqtest":       {"internal/bqtest"},
 	"internal/rowdiff":      {""},                                                // test helper: compares line items
+	"internal/testdisk":     {"internal/testdisk"},                               // test helper: a small tmpfs that fills up
 	"internal/reportdemo":   {"", "store", "decisionlog", "internal/reportdemo"}, // demo data and SMTP sink (wiring, like cmd)
 	"cmd":                   nil,                                                 // anything
 }
