@@ -532,17 +532,20 @@ func (s *Store) commit(ctx context.Context, segs []*staged) (n int, err error) {
 
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
-	var fresh []*staged
+	var fresh, held []*staged
 	for _, st := range segs {
 		same, err := s.sameContent(&st.e)
 		if err != nil {
 			return 0, err
 		}
 		if same {
-			st.discard()
+			held = append(held, st)
 		} else {
 			fresh = append(fresh, st)
 		}
+	}
+	for _, st := range held {
+		st.discard()
 	}
 	segs = fresh
 	if len(segs) == 0 {

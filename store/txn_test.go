@@ -129,6 +129,28 @@ func TestTxn(t *testing.T) {
 		t.Fatal("Abort changed the store")
 	}
 	assertOnlyLive(t, s, dir)
+	// Content that reaches the store between a transaction's replace and
+	// its commit is not committed twice: the staged segment is dropped.
+	tx = s.Begin()
+	v4 := cfg.generate(parts[1], 4)
+	if _, err := tx.Replace(ctx, parts[1], v4, "v4", "h4"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Replace(ctx, parts[2], cfg.generate(parts[2], 4), "v4", "h4-2"); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := s.Replace(ctx, parts[1], v4, "v4", "h4"); err != nil || !changed {
+		t.Fatalf("direct replace: %v %v", changed, err)
+	}
+	if n, err := tx.Commit(ctx); n != 1 || err != nil {
+		t.Fatalf("commit after the same content arrived: %d changed, %v; want 1 (the other partition)", n, err)
+	}
+	if partitionTotal(t, s, parts[1]) != rowsTotal(v4) || partitionTotal(t, s, parts[2]) != rowsTotal(cfg.generate(parts[2], 4)) {
+		t.Fatal("wrong totals after the commit")
+	}
+	assertOnlyLive(t, s, dir)
+	before = s.Info().Generation
+
 	// An empty transaction commits nothing.
 	if n, err := s.Begin().Commit(ctx); n != 0 || err != nil || s.Info().Generation != before {
 		t.Fatalf("empty commit: %d, %v", n, err)
