@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -131,47 +130,15 @@ func TestCrashDuringReplace(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for i := 0; i < iters; i++ {
 		point := points[i%len(points)]
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashEnv+"="+dir, fmt.Sprintf("COSTGATE_CRASH_SEED=%d", i), "COSTGATE_CRASH_POINT="+point)
-		out := &lockedBuffer{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		if point == "" {
-			time.Sleep(time.Duration(20+rng.IntN(300)) * time.Millisecond)
-			cmd.Process.Signal(syscall.SIGKILL)
-		} else {
-			select {
-			case <-done:
-				done <- nil
-			case <-time.After(20 * time.Second):
-				cmd.Process.Signal(syscall.SIGKILL)
-				t.Fatalf("iteration %d: child did not reach %s", i, point)
-			}
-		}
-		<-done
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-			t.Fatalf("iteration %d: child was not killed (%v): %s", i, cmd.ProcessState, out.String())
-		}
+		killChild(t, i, point, time.Duration(20+rng.IntN(300))*time.Millisecond,
+			crashEnv+"="+dir, fmt.Sprintf("COSTGATE_CRASH_SEED=%d", i))
 
 		s, err := Open(dir, Options{Logger: quiet})
 		if err != nil {
 			t.Fatalf("iteration %d (%q): reopen: %v", i, point, err)
 		}
 		// No orphans: only the manifest, the lock and live segments.
-		live := []string{manifestName, lockName}
-		for _, pi := range s.Partitions() {
-			live = append(live, pi.File)
-		}
-		ents, _ := os.ReadDir(dir)
-		for _, e := range ents {
-			if !slices.Contains(live, e.Name()) {
-				t.Fatalf("iteration %d: orphan %s left after reopen", i, e.Name())
-			}
-		}
+		assertOnlyLive(t, s, dir)
 		if len(s.Partitions()) != len(parts) {
 			t.Fatalf("iteration %d: %d partitions, want %d", i, len(s.Partitions()), len(parts))
 		}
@@ -213,6 +180,38 @@ func TestCrashDuringReplace(t *testing.T) {
 	defer s.Close()
 	if gen := s.Info().Generation; gen < uint64(len(parts)+iters/2) {
 		t.Fatalf("generation %d after %d kills: the children hardly committed", gen, iters)
+	}
+}
+
+// killChild runs TestCrashChild with env and kills it with SIGKILL: at
+// its hook point when point is set (the child kills itself there),
+// otherwise after wait. The child must die of the signal.
+func killChild(t *testing.T, i int, point string, wait time.Duration, env ...string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+	cmd.Env = append(append(os.Environ(), env...), "COSTGATE_CRASH_POINT="+point)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	if point == "" {
+		time.Sleep(wait)
+		cmd.Process.Signal(syscall.SIGKILL)
+	} else {
+		select {
+		case <-done:
+			done <- nil
+		case <-time.After(20 * time.Second):
+			cmd.Process.Signal(syscall.SIGKILL)
+			t.Fatalf("iteration %d: child did not reach %s", i, point)
+		}
+	}
+	<-done
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		t.Fatalf("iteration %d: child was not killed (%v): %s", i, cmd.ProcessState, out.String())
 	}
 }
 
@@ -267,31 +266,8 @@ func TestCrashDuringTxn(t *testing.T) {
 	committed := 0
 	for i := 0; i < iters; i++ {
 		point := points[i%len(points)]
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashEnv+"="+dir, crashTxnEnv+"=1", fmt.Sprintf("COSTGATE_CRASH_SEED=%d", 100+i), "COSTGATE_CRASH_POINT="+point)
-		out := &lockedBuffer{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		if point == "" {
-			time.Sleep(time.Duration(50+(i*37)%300) * time.Millisecond)
-			cmd.Process.Signal(syscall.SIGKILL)
-		} else {
-			select {
-			case <-done:
-				done <- nil
-			case <-time.After(20 * time.Second):
-				cmd.Process.Signal(syscall.SIGKILL)
-				t.Fatalf("iteration %d: child did not reach %s", i, point)
-			}
-		}
-		<-done
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-			t.Fatalf("iteration %d: child was not killed (%v): %s", i, cmd.ProcessState, out.String())
-		}
+		killChild(t, i, point, time.Duration(50+(i*37)%300)*time.Millisecond,
+			crashEnv+"="+dir, crashTxnEnv+"=1", fmt.Sprintf("COSTGATE_CRASH_SEED=%d", 100+i))
 		s, err := Open(dir, Options{Logger: quiet})
 		if err != nil {
 			t.Fatalf("iteration %d (%q): reopen: %v", i, point, err)

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
+	"slices"
 	"sync"
 	"testing"
 
@@ -154,5 +156,24 @@ func TestTxn(t *testing.T) {
 	// An empty transaction commits nothing.
 	if n, err := s.Begin().Commit(ctx); n != 0 || err != nil || s.Info().Generation != before {
 		t.Fatalf("empty commit: %d, %v", n, err)
+	}
+}
+
+// assertOnlyLive fails when dir holds a file other than the manifest, the
+// lock and the segments the store names.
+func assertOnlyLive(t *testing.T, s *Store, dir string) {
+	t.Helper()
+	live := []string{manifestName, lockName}
+	for _, pi := range s.Partitions() {
+		live = append(live, pi.File)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if !slices.Contains(live, e.Name()) {
+			t.Fatalf("%s left in the store (live: %v)", e.Name(), live)
+		}
 	}
 }
