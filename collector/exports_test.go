@@ -403,3 +403,59 @@ func TestChunksThroughRowSource(t *testing.T) {
 		t.Errorf("%d rows stored, want %d", seen, n)
 	}
 }
+
+// commitErrStore's transactions commit, then report err (as a store
+// whose directory sync failed after the manifest rename does), or fail
+// every replace with err when failReplace is set.
+type commitErrStore struct {
+	*memStore
+	err         error
+	failReplace bool
+}
+
+func (s commitErrStore) Begin() Txn {
+	return commitErrTxn{Txn: s.memStore.Begin(), s: s}
+}
+
+type commitErrTxn struct {
+	Txn
+	s commitErrStore
+}
+
+func (t commitErrTxn) Replace(ctx context.Context, p costgate.Partition, rows []costgate.LineItem, exportID, hash string) (bool, error) {
+	if t.s.failReplace && p.BillingAccountID == "Y" {
+		return false, t.s.err
+	}
+	return t.Txn.Replace(ctx, p, rows, exportID, hash)
+}
+
+func (t commitErrTxn) Commit(ctx context.Context) (int, error) {
+	n, _ := t.Txn.Commit(ctx)
+	return n, t.s.err
+}
+
+// TestRunPublishesOnce: a run's partitions are published together. A
+// replace that fails keeps the others from being published (each counted
+// failed, with the reason); a commit that reports an error after
+// committing counts its partitions loaded and reports the error.
+func TestRunPublishesOnce(t *testing.T) {
+	src := &fakeSource{files: map[string]*file{
+		"a": {version: "1", rows: []string{"X 2024-08 1", "Y 2024-08 2", "Z 2024-07 5"}, reads: new(int)},
+	}}
+	opts := Options{Logger: quiet(), Now: func() time.Time { return time.Date(2024, 10, 5, 0, 0, 0, 0, time.UTC) }}
+
+	st := commitErrStore{memStore: newMemStore(), err: errors.New("disk on fire"), failReplace: true}
+	sums, err := Run(context.Background(), st, []Source{src}, opts)
+	if s := sums[0]; err == nil || s.Loaded != 0 || s.Failed != 3 || st.total() != "" {
+		t.Fatalf("a failed replace: %s, store %q, err %v; want nothing published, 3 failed", s.String(), st.total(), err)
+	}
+	if !strings.Contains(err.Error(), "2 partitions written but not published") {
+		t.Errorf("error %v does not say why the others were not published", err)
+	}
+
+	st = commitErrStore{memStore: newMemStore(), err: errors.New("sync directory: input/output error")}
+	sums, err = Run(context.Background(), st, []Source{src}, opts)
+	if s := sums[0]; err == nil || s.Loaded != 3 || s.Failed != 0 || st.total() != "X/2024-08=1 Y/2024-08=2 Z/2024-07=5" {
+		t.Fatalf("a commit with an error after it: %s, store %q, err %v; want 3 loaded and the error", s.String(), st.total(), err)
+	}
+}

@@ -235,12 +235,18 @@ func (s *sink) publish(ctx context.Context) {
 		return
 	}
 	n, err := s.txn.Commit(ctx)
-	if err != nil {
+	if err != nil && n == 0 {
 		s.Fail(err, stagedPartitions(staged)...)
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err != nil {
+		// Committed, but the directory sync failed: the partitions are
+		// loaded and the run still reports the error.
+		s.sum.Errors = append(s.sum.Errors, fmt.Errorf("%s: %w", s.name, err))
+		s.log.Error("partitions loaded, but their commit may not be durable", "err", err)
+	}
 	s.sum.Loaded += n
 	s.sum.Unchanged += len(staged) - n // their content arrived meanwhile
 	for _, sp := range staged {
