@@ -216,6 +216,18 @@ type CostReader interface {
 	Query(ctx context.Context, q CostQuery) (*CostResult, error)
 }
 
+// RowError is a row a cost store refuses: it does not belong in the
+// partition it came with (another billing account, a billing period
+// outside it) or lacks a required field. The rows are at fault, not the
+// store, so a collector fails that partition alone and loads the rest.
+type RowError struct {
+	Row int // the row's index in what the store was given
+	Err error
+}
+
+func (e *RowError) Error() string { return e.Err.Error() }
+func (e *RowError) Unwrap() error { return e.Err }
+
 // CostWriter replaces a partition's line items in one step. The same
 // content hash again is a no-op and reports changed == false.
 // ReplaceSource does the same with rows read one at a time from src.

@@ -411,6 +411,7 @@ type commitErrStore struct {
 	*memStore
 	err         error
 	failReplace bool
+	rowErr      bool // Y's replace refuses a row instead
 }
 
 func (s commitErrStore) Begin() Txn {
@@ -426,6 +427,9 @@ func (t commitErrTxn) Replace(ctx context.Context, p costgate.Partition, rows []
 	if t.s.failReplace && p.BillingAccountID == "Y" {
 		return false, t.s.err
 	}
+	if t.s.rowErr && p.BillingAccountID == "Y" {
+		return false, fmt.Errorf("replace %s: %w", p, &costgate.RowError{Row: 1, Err: errors.New("row 1: ChargePeriodStart is required")})
+	}
 	return t.Txn.Replace(ctx, p, rows, exportID, hash)
 }
 
@@ -435,8 +439,9 @@ func (t commitErrTxn) Commit(ctx context.Context) (int, error) {
 }
 
 // TestRunPublishesOnce: a run's partitions are published together. A
-// replace that fails keeps the others from being published (each counted
-// failed, with the reason); a commit that reports an error after
+// replace that fails in the store keeps the others from being published
+// (each counted failed, with the reason), a row the store refuses fails
+// only its partition, and a commit that reports an error after
 // committing counts its partitions loaded and reports the error.
 func TestRunPublishesOnce(t *testing.T) {
 	src := &fakeSource{files: map[string]*file{
@@ -451,6 +456,13 @@ func TestRunPublishesOnce(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "2 partitions written but not published") {
 		t.Errorf("error %v does not say why the others were not published", err)
+	}
+
+	// A row the store refuses fails its partition alone.
+	st = commitErrStore{memStore: newMemStore(), rowErr: true}
+	sums, err = Run(context.Background(), st, []Source{src}, opts)
+	if s := sums[0]; err == nil || s.Loaded != 2 || s.Failed != 1 || st.total() != "X/2024-08=1 Z/2024-07=5" {
+		t.Fatalf("a refused row: %s, store %q, err %v; want Y failed and the other two published", s.String(), st.total(), err)
 	}
 
 	st = commitErrStore{memStore: newMemStore(), err: errors.New("sync directory: input/output error")}

@@ -194,11 +194,15 @@ func (s *sink) replace(p costgate.Partition, rows int, exportID string, write fu
 	}
 	changed, err := write(p)
 	if err != nil {
-		s.mu.Lock()
-		if s.writeErr == nil {
-			s.writeErr = err
+		// A row the store refuses fails its partition alone; any other
+		// failure in the store (a full disk) keeps the run unpublished.
+		if _, rowErr := errors.AsType[*costgate.RowError](err); !rowErr {
+			s.mu.Lock()
+			if s.writeErr == nil {
+				s.writeErr = err
+			}
+			s.mu.Unlock()
 		}
-		s.mu.Unlock()
 		s.Fail(err, p)
 		return err
 	}

@@ -33,9 +33,11 @@ type Sink interface {
 	Known() []Loaded
 	// Replace swaps partition p for rows (p.Source may be left empty: it
 	// is the source's name). Every partition of one source's run is
-	// published in one commit when the run ends; a replace that fails
-	// (a full disk, say) keeps the whole run from being published, so
-	// that the store never holds half of a restated bill. The same
+	// published in one commit when the run ends; a replace that fails in
+	// the store (a full disk, say) keeps the whole run from being
+	// published, so that the store never holds half of a restated bill.
+	// A row the store refuses (a *costgate.RowError) fails its partition
+	// alone, like a bad file. The same
 	// content hash again is a no-op. A failure is recorded for the
 	// summary and returned. The caller may reuse rows once it returns.
 	Replace(ctx context.Context, p costgate.Partition, rows []costgate.LineItem, exportID, contentHash string) error

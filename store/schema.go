@@ -261,7 +261,7 @@ func checkLineItems(p costgate.Partition, rows []costgate.LineItem) error {
 	check := newRowCheck(p)
 	for i := range rows {
 		if err := check.lineItem(i, &rows[i]); err != nil {
-			return err
+			return &costgate.RowError{Row: i, Err: err}
 		}
 	}
 	return nil
@@ -365,7 +365,7 @@ func (e *firstRowError) add(row int, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.err == nil || row < e.row {
-		e.row, e.err = row, err
+		e.row, e.err = row, &costgate.RowError{Row: row, Err: err}
 	}
 }
 

@@ -192,6 +192,17 @@ func TestReplaceSourceChecksRows(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "row 30000: ChargePeriodStart is required") {
 		t.Errorf("bad rows: %v, want the error of row 30000", err)
 	}
+	// A refused row is a *costgate.RowError, from a row source, a slice
+	// and a transaction alike: the collector fails that partition alone.
+	for name, err := range map[string]error{
+		"source": err,
+		"slice":  second(s.Replace(ctx, p, bad, "v2", "v2")),
+		"txn":    second(s.Begin().Replace(ctx, p, bad, "v2", "v2")),
+	} {
+		if re, ok := errors.AsType[*costgate.RowError](err); !ok || re.Row != 30000 {
+			t.Errorf("%s: %v is not the RowError of row 30000", name, err)
+		}
+	}
 	missing := slices.Clone(good)
 	missing[7].Tags = map[string]string{"not-listed": "x"}
 	_, err = s.ReplaceSource(ctx, p, listedKeys{opaqueSource{missing}}, "v3", "v3")
@@ -256,3 +267,6 @@ func TestReplaceChecksBillingPeriod(t *testing.T) {
 		}
 	}
 }
+
+// second is the error of a (value, error) pair.
+func second[T any](_ T, err error) error { return err }
