@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -134,6 +135,30 @@ func TestKeyTerm(t *testing.T) {
 	if a != b {
 		t.Error("the same key gave two terms; want one shared term")
 	}
+	// Seen twice, the key is published: read without the lock.
+	if m := keyTerms.read.Load(); m == nil || (*m)["x-costgate-key-term-test"] != a {
+		t.Error("a key seen twice was not published")
+	}
+	// Goroutines asking for the same new keys at once get one term each.
+	var wg sync.WaitGroup
+	got := make([][]*ast.Term, 8)
+	for g := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				got[g] = append(got[g], KeyTerm(fmt.Sprintf("concurrent-%d", i)))
+			}
+		}()
+	}
+	wg.Wait()
+	for g := 1; g < len(got); g++ {
+		for i := range got[g] {
+			if got[g][i] != got[0][i] {
+				t.Fatalf("goroutine %d got another term for concurrent-%d", g, i)
+			}
+		}
+	}
 	if a.Value.Compare(ast.String("x-costgate-key-term-test")) != 0 {
 		t.Errorf("KeyTerm = %v", a)
 	}
@@ -146,11 +171,19 @@ func TestKeyTerm(t *testing.T) {
 	for i := range maxKeyTerms + 100 {
 		KeyTerm(fmt.Sprintf("flood-%d", i))
 	}
-	keyTerms.RLock()
-	n := len(keyTerms.m)
-	keyTerms.RUnlock()
-	if n > maxKeyTerms {
-		t.Errorf("%d cached keys, want at most %d", n, maxKeyTerms)
+	keyTerms.mu.Lock()
+	n, pending := keyTerms.n, len(keyTerms.pending)
+	published := 0
+	if m := keyTerms.read.Load(); m != nil {
+		published = len(*m)
+	}
+	keyTerms.mu.Unlock()
+	if n > maxKeyTerms || published+pending != n {
+		t.Errorf("%d cached keys (%d published, %d pending), want at most %d", n, published, pending, maxKeyTerms)
+	}
+	// A key made again after the cache is full is still a correct term.
+	if k := KeyTerm("flood-after-the-cap"); k.Value.Compare(ast.String("flood-after-the-cap")) != 0 {
+		t.Errorf("KeyTerm past the cap = %v", k)
 	}
 	// Keys in decoded documents are the shared terms.
 	v, err := JSONValue([]byte(`[{"x-costgate-key-term-test": 1}, {"x-costgate-key-term-test": 2}]`))
