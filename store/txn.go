@@ -85,7 +85,9 @@ func (t *Txn) stage(ctx context.Context, p costgate.Partition, exportID, content
 
 // Commit publishes every partition replaced in t in one manifest write
 // and returns how many changed (a partition whose content the store came
-// to hold meanwhile does not count). On error nothing changed.
+// to hold meanwhile does not count). On error with n == 0 nothing
+// changed; with n > 0 the manifest was renamed but the directory sync
+// failed: committed, maybe not durable.
 func (t *Txn) Commit(ctx context.Context) (int, error) {
 	segs, err := t.finish()
 	if err != nil {
