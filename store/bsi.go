@@ -1,7 +1,6 @@
 package store
 
 import (
-	"fmt"
 	"math/bits"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -15,8 +14,9 @@ import (
 // Σ 2^i·(|plane_i ∧ F ∧ ¬sign| − |plane_i ∧ F ∧ sign|): counts only.
 
 // buildBSI returns the serialized sign plane followed by the magnitude
-// planes of v (rows in final order), built from dense words.
-func buildBSI(v []int64) ([][]byte, error) {
+// planes of v (rows in final order), built from dense words
+// (denseBitmapBytes).
+func buildBSI(v []int64) [][]byte {
 	var maxMag uint64
 	for _, x := range v {
 		maxMag = max(maxMag, magnitude(x))
@@ -47,15 +47,9 @@ func buildBSI(v []int64) ([][]byte, error) {
 	}
 	out := make([][]byte, np+1)
 	for i, w := range words {
-		bm := roaring.FromDense(w, false)
-		bm.RunOptimize()
-		b, err := bitmapBytes(bm)
-		if err != nil {
-			return nil, fmt.Errorf("serialize bsi plane %d: %w", i, err)
-		}
-		out[i] = b
+		out[i] = denseBitmapBytes(w)
 	}
-	return out, nil
+	return out
 }
 
 // transpose64 transposes a 64×64 bit matrix in place: bit c of a[r]

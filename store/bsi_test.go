@@ -12,10 +12,7 @@ import (
 
 func loadTestBSI(t *testing.T, v []int64) *bsi {
 	t.Helper()
-	planes, err := buildBSI(v)
-	if err != nil {
-		t.Fatal(err)
-	}
+	planes := buildBSI(v)
 	b := &bsi{rows: uint32(len(v))}
 	for i, p := range planes {
 		bm := roaring.New()

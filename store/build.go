@@ -261,8 +261,9 @@ func build(spec *tableSpec) (*builtTable, error) {
 		switch {
 		case j < len(dicts):
 			d := &dicts[j]
-			hasData = d.codes != nil // null columns share null.data
-			c, err = buildDict(d, perm, spec.maxBitmapValues, &null, bufs, !runKey[d])
+			// Null and constant columns share their data (null.data,
+			// null.ones).
+			c, hasData, err = buildDict(d, perm, spec.maxBitmapValues, &null, bufs, !runKey[d])
 		case j < len(dicts)+len(ints):
 			k := j - len(dicts)
 			c = buildInt(spec.ints[k].name, ints[k], perm, bufs)
@@ -284,7 +285,7 @@ func build(spec *tableSpec) (*builtTable, error) {
 			colBufs[j] = c.data
 		}
 	})
-	t.bufs = append(colBufs, null.data)
+	t.bufs = append(colBufs, null.data, null.ones)
 	if firstErr != nil {
 		t.release()
 		return nil, firstErr
@@ -875,8 +876,9 @@ func codeWidth(dictLen int) uint8 {
 
 // buildDict builds d's column in row order perm. With release, d's codes
 // go back to bufs once they are copied in that order (d.codes is then
-// nil).
-func buildDict(d *dictCol, perm []uint32, maxBitmapValues int, null *nullCol, bufs *bufCache, release bool) (builtCol, error) {
+// nil). owned is false when the column's data block is null's (a column
+// null on every row, or one value on every row).
+func buildDict(d *dictCol, perm []uint32, maxBitmapValues int, null *nullCol, bufs *bufCache, release bool) (c builtCol, owned bool, err error) {
 	n := len(perm)
 	w := codeWidth(len(d.vals))
 	if d.codes == nil {
@@ -884,14 +886,36 @@ func buildDict(d *dictCol, perm []uint32, maxBitmapValues int, null *nullCol, bu
 		c := builtCol{meta: colMeta{name: d.name, typ: colDict, width: w, scale: 1}}
 		data, bm, err := null.get(n)
 		if err != nil {
-			return c, fmt.Errorf("column %s: %w", d.name, err)
+			return c, false, fmt.Errorf("column %s: %w", d.name, err)
 		}
 		c.data, c.dict = data, packDict(nil)
 		if d.indexed {
 			c.meta.flags |= flagIndexed
 			c.bitmaps = [][]byte{bm}
 		}
-		return c, nil
+		return c, false, nil
+	}
+	c = builtCol{meta: colMeta{name: d.name, typ: colDict, width: w, scale: 1, dictLen: uint32(len(d.vals))}}
+	c.dict = packDict(d.vals)
+	indexed := d.indexed && (maxBitmapValues <= 0 || len(d.vals) <= maxBitmapValues)
+	if len(d.vals) == 1 && allEqual(d.codes, 1) {
+		// One value on every row (the billing account, the provider, the
+		// currency of a partition): the blocks codeBitmaps and packCodes
+		// would make, without a pass over the rows in their order.
+		data, empty, all, err := null.constant(n)
+		if err != nil {
+			return c, false, fmt.Errorf("column %s: %w", d.name, err)
+		}
+		if release {
+			bufs.putU32s(d.codes)
+			d.codes = nil
+		}
+		c.data = data
+		if indexed {
+			c.meta.flags |= flagIndexed
+			c.bitmaps = [][]byte{empty, all}
+		}
+		return c, false, nil
 	}
 	sorted := bufs.u32s(n, false)
 	defer bufs.putU32s(sorted)
@@ -902,28 +926,39 @@ func buildDict(d *dictCol, perm []uint32, maxBitmapValues int, null *nullCol, bu
 		bufs.putU32s(d.codes)
 		d.codes = nil
 	}
-	c := builtCol{meta: colMeta{name: d.name, typ: colDict, width: w, scale: 1, dictLen: uint32(len(d.vals))}}
 	c.data = packCodes(sorted, w, bufs)
-	c.dict = packDict(d.vals)
-	if d.indexed && (maxBitmapValues <= 0 || len(d.vals) <= maxBitmapValues) {
+	if indexed {
 		c.meta.flags |= flagIndexed
-		bms, err := codeBitmaps(sorted, len(d.vals), bufs)
-		if err != nil {
-			return c, fmt.Errorf("column %s: %w", d.name, err)
-		}
-		c.bitmaps = bms
+		c.bitmaps = codeBitmaps(sorted, len(d.vals), bufs)
 	}
-	return c, nil
+	return c, true, nil
 }
 
-// nullCol is what every null dictionary column of a table shares: n zero
-// codes and the serialized bitmap of every row, made once.
+// allEqual reports whether every element of v is x.
+func allEqual(v []uint32, x uint32) bool {
+	for _, y := range v {
+		if y != x {
+			return false
+		}
+	}
+	return true
+}
+
+// nullCol is what the null and the constant dictionary columns of a
+// table share, each made once: n zero codes and the serialized bitmap of
+// every row; n one codes (one byte each: a dictionary of one value) and
+// the serialized empty bitmap.
 type nullCol struct {
 	bufs *bufCache
 	once sync.Once
 	data []byte
 	bm   []byte
 	err  error
+
+	onesOnce sync.Once
+	ones     []byte
+	empty    []byte
+	onesErr  error
 }
 
 func (nc *nullCol) get(n int) (data, bm []byte, err error) {
@@ -934,6 +969,22 @@ func (nc *nullCol) get(n int) (data, bm []byte, err error) {
 		nc.bm, nc.err = bitmapBytes(all)
 	})
 	return nc.data, nc.bm, nc.err
+}
+
+// constant returns the blocks of a column whose rows all hold code 1:
+// its data, code 0's bitmap (empty) and code 1's (every row).
+func (nc *nullCol) constant(n int) (data, empty, all []byte, err error) {
+	if _, all, err = nc.get(n); err != nil {
+		return nil, nil, nil, err
+	}
+	nc.onesOnce.Do(func() {
+		nc.ones = nc.bufs.bytes(n, false)
+		for i := range nc.ones {
+			nc.ones[i] = 1
+		}
+		nc.empty, nc.onesErr = bitmapBytes(roaring.New())
+	})
+	return nc.ones, nc.empty, all, nc.onesErr
 }
 
 func packCodes(codes []uint32, w uint8, bufs *bufCache) []byte {
@@ -976,8 +1027,9 @@ func packDict(vals []string) []byte {
 
 // codeBitmaps builds one serialized bitmap per code 0..dictLen from rows
 // already in final order: a counting sort gives each code's rows in
-// ascending order, and each list becomes a bitmap without per-row inserts.
-func codeBitmaps(codes []uint32, dictLen int, bufs *bufCache) ([][]byte, error) {
+// ascending order, and each list is serialized as a bitmap
+// (sortedBitmapBytes).
+func codeBitmaps(codes []uint32, dictLen int, bufs *bufCache) [][]byte {
 	n := len(codes)
 	start := make([]uint32, dictLen+2)
 	for _, c := range codes {
@@ -993,18 +1045,11 @@ func codeBitmaps(codes []uint32, dictLen int, bufs *bufCache) ([][]byte, error) 
 		pos[cur[c]] = uint32(i)
 		cur[c]++
 	}
-	scratch := bufs.u64s(n/64+1, true)
-	defer bufs.putU64s(scratch)
 	out := make([][]byte, dictLen+1)
 	for c := 0; c <= dictLen; c++ {
-		bm := bitmapOfSorted(pos[start[c]:start[c+1]], scratch)
-		b, err := bitmapBytes(bm)
-		if err != nil {
-			return nil, fmt.Errorf("serialize bitmap %d: %w", c, err)
-		}
-		out[c] = b
+		out[c] = sortedBitmapBytes(pos[start[c]:start[c+1]])
 	}
-	return out, nil
+	return out
 }
 
 // bitmapBytes serializes bm (portable format) into a buffer of its exact
@@ -1015,34 +1060,6 @@ func bitmapBytes(bm *roaring.Bitmap) ([]byte, error) {
 		return nil, err
 	}
 	return w.Bytes(), nil
-}
-
-// bitmapOfSorted builds a bitmap of ascending row ids. scratch holds at
-// least max/64+1 zero words and is left zeroed.
-func bitmapOfSorted(p []uint32, scratch []uint64) *roaring.Bitmap {
-	if len(p) == 0 {
-		return roaring.New()
-	}
-	first, last := p[0], p[len(p)-1]
-	if int(last-first)+1 == len(p) {
-		bm := roaring.New()
-		bm.AddRange(uint64(first), uint64(last)+1)
-		return bm
-	}
-	if len(p) < 4096 {
-		bm := roaring.New()
-		bm.AddMany(p)
-		bm.RunOptimize()
-		return bm
-	}
-	w := scratch[:last/64+1]
-	for _, x := range p {
-		w[x>>6] |= 1 << (x & 63)
-	}
-	bm := roaring.FromDense(w, true)
-	clear(w[first/64:])
-	bm.RunOptimize()
-	return bm
 }
 
 func buildInt(name string, v []int64, perm []uint32, bufs *bufCache) builtCol {
@@ -1146,10 +1163,7 @@ func buildMoney(s colSpec, v []int64, perm []uint32, ends []uint32, bufs *bufCac
 		c.runSums = runSums(sorted, ends)
 	}
 	if s.bsi {
-		planes, err := buildBSI(sorted)
-		if err != nil {
-			return c, fmt.Errorf("column %s: %w", s.name, err)
-		}
+		planes := buildBSI(sorted)
 		c.meta.flags |= flagBSI
 		c.meta.nplanes = uint8(len(planes) - 1)
 		c.planes = planes

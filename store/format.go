@@ -13,7 +13,8 @@ import (
 //	header   64 bytes: magic "CGSEGMT1", format version u32, table kind u32, zero padding
 //	blocks   column codes, dictionaries, int and money columns, bitmap
 //	         directories: each starts 64-byte aligned; roaring bitmaps
-//	         (portable serialization) 8-byte aligned
+//	         (portable serialization) 8-byte aligned. Columns whose
+//	         blocks hold the same bytes may reference one block.
 //	footer   the directory: partition, totals, one entry per column with
 //	         block references (offset, length, crc32c); from version 2,
 //	         the run index (runIndex) after the columns

@@ -58,32 +58,43 @@ type arena struct {
 	chunks [][]byte
 	rest   []byte // unused end of the last chunk
 	taken  int64
+	// byOff holds the copies by the offset of their block: columns that
+	// share a block (see segWriter.block) share its copy.
+	byOff map[uint64][]byte
 }
 
-// copyOf returns a copy of b in the arena, or nil when the store's budget
-// or the system has no room for it.
-func (a *arena) copyOf(b []byte) []byte {
+// copyOf returns a copy of b, the segment's block at offset off, in the
+// arena, and whether it was made by this call (false: an earlier call
+// made it); nil when the store's budget or the system has no room for it.
+func (a *arena) copyOf(off uint64, b []byte) (h []byte, fresh bool) {
 	n := (len(b) + 7) &^ 7
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if h, ok := a.byOff[off]; ok && len(h) == len(b) {
+		return h, false
+	}
 	if len(a.rest) < n {
 		size := max(hotChunk, (n+hotChunk-1)/hotChunk*hotChunk)
 		if !a.budget.take(int64(size)) {
-			return nil
+			return nil, false
 		}
 		c, err := anonMap(size)
 		if err != nil {
 			a.budget.give(int64(size))
-			return nil
+			return nil, false
 		}
 		a.taken += int64(size)
 		a.chunks = append(a.chunks, c)
 		a.rest = c
 	}
-	h := a.rest[:len(b):len(b)]
+	h = a.rest[:len(b):len(b)]
 	a.rest = a.rest[n:]
 	copy(h, b)
-	return h
+	if a.byOff == nil {
+		a.byOff = map[uint64][]byte{}
+	}
+	a.byOff[off] = h
+	return h, true
 }
 
 func (a *arena) free() {
@@ -92,7 +103,7 @@ func (a *arena) free() {
 	for _, c := range a.chunks {
 		anonUnmap(c)
 	}
-	a.chunks, a.rest = nil, nil
+	a.chunks, a.rest, a.byOff = nil, nil, nil
 	a.budget.give(a.taken)
 	a.taken = 0
 }

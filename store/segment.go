@@ -206,8 +206,10 @@ func (s *segment) block(name string, r blockRef) ([]byte, error) {
 	}
 	b := s.data[r.off : r.off+r.len]
 	if s.hot != nil && len(b) >= hotMin {
-		if h := s.hot.copyOf(b); h != nil {
-			dropMapped(b)
+		if h, fresh := s.hot.copyOf(r.off, b); h != nil {
+			if fresh {
+				dropMapped(b)
+			}
 			b = h
 		}
 	}

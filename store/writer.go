@@ -2,11 +2,13 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
+	"unsafe"
 )
 
 // segWriter lays blocks out in a segment file: it pads to the block's
@@ -17,6 +19,25 @@ type segWriter struct {
 	off uint64
 	crc uint32
 	err error
+	// written holds the blocks of at least dedupMin bytes written so far
+	// by length and checksum, so that a block equal to one of them is
+	// written once and referenced twice (see block).
+	written map[blockKey][]writtenBlock
+}
+
+// dedupMin is the smallest block block looks up among those written.
+const dedupMin = 512
+
+type blockKey struct {
+	len uint64
+	crc uint32
+}
+
+// writtenBlock is a block's bytes, which stay unchanged until the segment
+// is written, and where they are.
+type writtenBlock struct {
+	p   []byte
+	ref blockRef
 }
 
 // newSegWriter writes to f, starting the kernel's writeback as it goes
@@ -86,11 +107,40 @@ func (w *segWriter) end(start uint64) blockRef {
 	return blockRef{off: start, len: w.off - start, crc: w.crc}
 }
 
-// block writes p as one block.
+// block writes p as one block, or, when a block of the same bytes at a
+// compatible alignment was written before, returns that block's
+// reference instead. Blocks are immutable and each column reads its own
+// reference, so two columns may share one: in FOCUS data many columns
+// are null on every row, or one value on every row, or equal to another
+// column (ContractedCost and BilledCost, PricingQuantity and
+// ConsumedQuantity, a charge period's start and end days), and their
+// blocks were 45% of a segment's bytes in bench/store's data set.
 func (w *segWriter) block(align uint64, p []byte) blockRef {
+	if len(p) < dedupMin {
+		start := w.begin(align)
+		w.Write(p) //nolint:errcheck // sticky w.err
+		return w.end(start)
+	}
+	key := blockKey{len: uint64(len(p)), crc: crc32c(p)}
+	for _, b := range w.written[key] {
+		if b.ref.off%align == 0 && (unsafe.SliceData(b.p) == unsafe.SliceData(p) || bytes.Equal(b.p, p)) {
+			return b.ref
+		}
+	}
 	start := w.begin(align)
-	w.Write(p) //nolint:errcheck // sticky w.err
-	return w.end(start)
+	if w.err == nil {
+		n, err := w.w.Write(p)
+		w.off += uint64(n)
+		w.err = err
+	}
+	ref := blockRef{off: start, len: w.off - start, crc: key.crc}
+	if w.err == nil {
+		if w.written == nil {
+			w.written = map[blockKey][]writtenBlock{}
+		}
+		w.written[key] = append(w.written[key], writtenBlock{p: p, ref: ref})
+	}
+	return ref
 }
 
 func (w *segWriter) header(kind tableKind) {
@@ -105,7 +155,11 @@ func (w *segWriter) header(kind tableKind) {
 // closes the file.
 func (w *segWriter) finish(f *footer) (size uint64, footerCRC uint32, err error) {
 	body := f.encode(formatVersion)
-	ref := w.block(blockAlign, body)
+	// Written, never shared with an earlier block: the footer's offset is
+	// where the data area ends.
+	start := w.begin(blockAlign)
+	w.Write(body) //nolint:errcheck // sticky w.err
+	ref := w.end(start)
 	var t [trailerSize]byte
 	binary.LittleEndian.PutUint64(t[0:], ref.off)
 	binary.LittleEndian.PutUint64(t[8:], ref.len)
