@@ -47,7 +47,8 @@ type rowBuf struct {
 	coded   *costgate.CodedRow // a coded source's scratch row
 	// table and ids: when extract sets table, the first len(ids) string
 	// columns came coded, ids[j] being column j's value's index in table
-	// (0: null), instead of in strs.
+	// (0: null), instead of in strs. extract sets table on every row of a
+	// table or on none.
 	table []string
 	ids   []uint32
 
@@ -425,15 +426,12 @@ func (d *chunkDict) code(v string) uint32 {
 
 // chunkTables keeps, for one chunk of coded rows, the string tables its
 // rows name and which table each row names. The row loop stores raw ids;
-// each column is then remapped on its own (remapColumns) through one
-// small array per table, where one array for every column of a table
-// would be many times the size and miss the cache on every row.
+// remapCoded then turns them into dictionary codes column by column.
 type chunkTables struct {
 	tabs  [][]string // the longest view of each table seen
 	ptrs  []*string
 	tabOf []uint32 // per row of the chunk: its table's index in tabs
 	lo    int      // the chunk's first row
-	bufs  *bufCache
 }
 
 // add records that row i names table.
@@ -453,43 +451,94 @@ func (ct *chunkTables) add(i int, table []string) {
 	ct.tabOf[i-ct.lo] = uint32(t)
 }
 
-// remapColumns turns the raw ids of the coded columns [0, ncoded) of rows
-// [ct.lo, hi) into the chunk's dictionary codes.
-func (ct *chunkTables) remapColumns(cols [][]uint32, ncoded, hi int, ds []chunkDict) {
-	rms := make([][]uint32, len(ct.tabs)) // per table: id -> code (0: not coded yet)
-	defer func() {
-		for _, rm := range rms {
-			ct.bufs.putU32s(rm)
-		}
-	}()
-	for j := 0; j < ncoded; j++ {
-		col := cols[j]
-		if col == nil {
-			continue
-		}
-		for _, rm := range rms {
-			clear(rm)
-		}
-		d := &ds[j]
-		for i := ct.lo; i < hi; i++ {
-			id := col[i]
-			if id == 0 {
-				continue
+// remapCoded turns the raw ids of the coded string columns (cols, each
+// nil or n rows) into codes of sorted dictionaries, one column at a
+// time on up to workers goroutines, and returns each column's
+// dictionary. cts are the chunks' tables (a chunk without coded rows has
+// no tabOf). A column's distinct (table, id) pairs get first-seen numbers
+// through one array per table, so no value is hashed; the pairs are then
+// sorted by their strings (equal strings from different tables or ids
+// become one value) and the column renumbered. Per chunk dictionaries
+// merged through maps, as before, hashed each distinct value four times
+// (a tenth of a partition's build).
+func remapCoded(cols [][]uint32, cts []chunkTables, bounds []int, workers int, bufs *bufCache) [][]string {
+	// The chunks' tables, numbered once across chunks.
+	var tabs [][]string
+	var ptrs []*string
+	global := make([][]uint32, len(cts)) // per chunk: its table index -> global
+	for c := range cts {
+		ct := &cts[c]
+		global[c] = make([]uint32, len(ct.ptrs))
+		for t, p := range ct.ptrs {
+			g := slices.Index(ptrs, p)
+			if g < 0 {
+				g = len(ptrs)
+				ptrs, tabs = append(ptrs, p), append(tabs, nil)
 			}
-			t := ct.tabOf[i-ct.lo]
-			rm := rms[t]
-			if rm == nil {
-				rm = ct.bufs.u32s(len(ct.tabs[t]), true)
-				rms[t] = rm
+			if len(ct.tabs[t]) > len(tabs[g]) {
+				tabs[g] = ct.tabs[t]
 			}
-			code := rm[id]
-			if code == 0 {
-				code = d.code(ct.tabs[t][id])
-				rm[id] = code
-			}
-			col[i] = code
+			global[c][t] = uint32(g)
 		}
 	}
+	type entry struct{ tab, id uint32 }
+	vals := make([][]string, len(cols))
+	parallel(len(cols), workers, func(j int) {
+		col := cols[j]
+		if col == nil {
+			return
+		}
+		seen := make([][]uint32, len(tabs)) // per table: id -> first-seen number (0: not seen)
+		var distinct []entry
+		for c := range cts {
+			ct := &cts[c]
+			if ct.tabOf == nil {
+				continue
+			}
+			g := global[c]
+			for i := bounds[c]; i < bounds[c+1]; i++ {
+				id := col[i]
+				if id == 0 {
+					continue
+				}
+				t := g[ct.tabOf[i-bounds[c]]]
+				s := seen[t]
+				if s == nil {
+					s = bufs.u32s(len(tabs[t]), true)
+					seen[t] = s
+				}
+				k := s[id]
+				if k == 0 {
+					distinct = append(distinct, entry{t, id})
+					k = uint32(len(distinct))
+					s[id] = k
+				}
+				col[i] = k
+			}
+		}
+		for _, s := range seen {
+			bufs.putU32s(s)
+		}
+		str := func(k uint32) string { e := distinct[k]; return tabs[e.tab][e.id] }
+		order := make([]uint32, len(distinct))
+		for k := range order {
+			order[k] = uint32(k)
+		}
+		slices.SortFunc(order, func(a, b uint32) int { return cmp.Compare(str(a), str(b)) })
+		code := make([]uint32, len(distinct)+1) // first-seen number -> code; 0 -> 0
+		var v []string
+		for _, k := range order {
+			if s := str(k); len(v) == 0 || v[len(v)-1] != s {
+				v = append(v, s)
+			}
+			code[k+1] = uint32(len(v))
+		}
+		for i, k := range col {
+			col[i] = code[k]
+		}
+		vals[j] = v
+	})
+	return vals
 }
 
 // extractColumns reads every row once and returns the int and money
@@ -524,6 +573,10 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 		bounds[c] = n * c / chunks
 	}
 	cds := make([][]chunkDict, chunks)
+	// A coded source sets rowBuf.table on every row: its first ncoded
+	// string columns come as ids into its tables, on every row.
+	cts := make([]chunkTables, chunks)
+	ncoded := make([]int, chunks)
 	parallel(chunks, chunks, func(c int) {
 		ds := make([]chunkDict, len(spec.strs))
 		for j := range ds {
@@ -543,8 +596,8 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 			r.tagCodes = map[unsafe.Pointer]uint32{}
 		}
 		tagLo, tagN := spec.tagCols.lo, spec.tagCols.n
-		ct := chunkTables{lo: bounds[c], bufs: spec.bufs}
-		ncoded := 0                              // columns [0, ncoded) hold raw ids until remapColumns
+		ct := &cts[c]
+		ct.lo = bounds[c]
 		cols := make([][]uint32, len(spec.strs)) // this chunk's view of codes
 		for i := bounds[c]; i < bounds[c+1]; i++ {
 			clear(r.present)
@@ -562,7 +615,6 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 			if r.table != nil {
 				if ct.tabOf == nil {
 					ct.tabOf = spec.bufs.u32s(bounds[c+1]-bounds[c], false)
-					defer spec.bufs.putU32s(ct.tabOf)
 				}
 				ct.add(i, r.table)
 				for j, id := range r.ids {
@@ -574,7 +626,7 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 					}
 					cols[j][i] = id
 				}
-				ncoded = len(r.ids)
+				ncoded[c] = len(r.ids)
 				first = len(r.ids)
 			}
 			for j := first; j < len(r.present); j++ {
@@ -603,18 +655,31 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 				money[j][i] = v
 			}
 		}
-		if ncoded > 0 {
-			ct.remapColumns(cols, ncoded, bounds[c+1], ds)
-		}
 		cds[c] = ds
 		for j := range ds {
-			spec.bufs.setDictHint(spec.strs[j].name, len(ds[j].vals))
+			if len(ds[j].vals) > 0 { // a coded column's are remapCoded's
+				spec.bufs.setDictHint(spec.strs[j].name, len(ds[j].vals))
+			}
 		}
 	})
+	// Columns [0, ncoded) hold raw ids into the source's tables.
+	nc := slices.Max(ncoded)
+	var codedVals [][]string
+	if nc > 0 {
+		codedVals = remapCoded(codes[:nc], cts, bounds, workers, spec.bufs)
+	}
+	for c := range cts {
+		spec.bufs.putU32s(cts[c].tabOf)
+	}
 	dicts = make([]dictCol, len(spec.strs))
 	parallel(len(spec.strs), workers, func(j int) {
 		d := dictCol{name: spec.strs[j].name, indexed: spec.strs[j].indexed, codes: codes[j]}
 		if d.codes == nil { // null on every row
+			dicts[j] = d
+			return
+		}
+		if j < nc {
+			d.vals = codedVals[j] // sorted and coded
 			dicts[j] = d
 			return
 		}
