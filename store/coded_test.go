@@ -112,13 +112,54 @@ func fieldIndex(name string) int { return slices.Index(costgate.StringFields[:],
 // reads back as the rows, and answers queries as the same rows written
 // from a slice do.
 func TestCodedSourceSameRows(t *testing.T) {
+	rows := smallConfig(7).generate(smallConfig(7).partitions()[0], 0)
+	t.Run("two tables", func(t *testing.T) { codedSameRows(t, rows, newCodedSource(rows)) })
+	t.Run("one table", func(t *testing.T) { codedSameRows(t, rows, newOneTableSource(rows)) })
+}
+
+// oneTableSource is a coded source with one string table for all rows,
+// which holds every value twice: rows alternate between the two ids.
+type oneTableSource struct {
+	*codedSource
+	table []string
+}
+
+func newOneTableSource(rows []costgate.LineItem) *oneTableSource {
+	o := &oneTableSource{codedSource: &codedSource{rows: rows}, table: []string{""}}
+	ids := map[string]uint32{}
+	for i := range rows {
+		row := make([]uint32, len(costgate.StringFields))
+		for k, f := range lineItemStrings {
+			v := f.get(&rows[i])
+			if v == "" {
+				continue
+			}
+			id, ok := ids[v]
+			if !ok {
+				id = uint32(len(o.table))
+				ids[v] = id
+				o.table = append(o.table, v, strings.Clone(v))
+			}
+			row[k] = id + uint32(i%2)
+		}
+		o.coded = append(o.coded, codedRowOf(&rows[i], row))
+	}
+	return o
+}
+
+func (o *oneTableSource) CodedRow(i int, r *costgate.CodedRow) []string {
+	*r = o.coded[i]
+	return o.table
+}
+
+// codedSameRows checks that src, rows as a coded source, reads back as
+// rows and answers queries as rows given as line items do.
+func codedSameRows(t *testing.T, rows []costgate.LineItem, src costgate.CodedLineItemSource) {
 	ctx := context.Background()
-	cfg := smallConfig(7)
-	parts := cfg.partitions()
-	rows := cfg.generate(parts[0], 0)
+	parts := smallConfig(7).partitions()
 	s := openTest(t, t.TempDir())
 	defer s.Close()
-	if _, err := s.ReplaceSource(ctx, parts[0], newCodedSource(rows), "1", "1"); err != nil {
+	if _, err := s.ReplaceSource(ctx, parts[0], src, "1", "1"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.LineItems(ctx, parts[0])
@@ -148,6 +189,25 @@ func TestCodedSourceSameRows(t *testing.T) {
 		}
 		if d := sameResult(a, b); d != "" {
 			t.Errorf("by %s: coded and slice partitions differ: %s", by, d)
+		}
+		// A filter finds a value by its one code in the sorted dictionary:
+		// a value coded twice would lose rows here.
+		for _, r := range b.Rows[:min(5, len(b.Rows))] {
+			f := Query{Filters: []Filter{Eq(by, r.Keys[0])}, Measures: []Measure{Count}}
+			if by == "tag:team" && r.Keys[0] == "" {
+				f.Filters = []Filter{TagAbsent("team")}
+			}
+			got, err := s.Query(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := int64(0)
+			if len(got.Rows) > 0 {
+				n = got.Rows[0].Count
+			}
+			if n != r.Count {
+				t.Errorf("%s = %q: %d rows, want %d", by, r.Keys[0], n, r.Count)
+			}
 		}
 	}
 }
@@ -289,5 +349,37 @@ func replaceAndCheckTeams(t *testing.T, s *Store, p costgate.Partition, rows []c
 		if r.Count != want[r.Keys[0]] {
 			t.Errorf("team %q: %d rows, want %d", r.Keys[0], r.Count, want[r.Keys[0]])
 		}
+	}
+}
+
+// TestMapOffsets: the cache of Tags maps finds every map put in it at
+// its offset, through the table's growth, and no map it was not given.
+func TestMapOffsets(t *testing.T) {
+	m := newMapOffsets()
+	var maps []map[string]string
+	for i := range 5000 {
+		maps = append(maps, map[string]string{"team": fmt.Sprint(i)})
+	}
+	for i, mp := range maps[:4000] {
+		if _, ok := m.get(mapIdentity(mp)); ok {
+			t.Fatalf("map %d found before it was put", i)
+		}
+		m.put(mapIdentity(mp), uint32(3*i))
+		// Everything put so far is still there, whatever the table grew to.
+		if i%500 == 0 || i < 10 {
+			for k := 0; k <= i; k++ {
+				if off, ok := m.get(mapIdentity(maps[k])); !ok || off != uint32(3*k) {
+					t.Fatalf("after %d puts, map %d: offset %d, %v; want %d", i+1, k, off, ok, 3*k)
+				}
+			}
+		}
+	}
+	for i, mp := range maps[4000:] {
+		if _, ok := m.get(mapIdentity(mp)); ok {
+			t.Errorf("map %d found, never put", 4000+i)
+		}
+	}
+	if m.n != 4000 || 2*m.n > len(m.slots) {
+		t.Errorf("%d entries in %d slots, want 4000 at most half full", m.n, len(m.slots))
 	}
 }

@@ -306,9 +306,11 @@ func (c *rowCheck) codedRow(i int, cr *costgate.CodedRow, table []string) error 
 		return fmt.Errorf("row %d: BillingPeriodStart %s is not in the partition's billing period %s",
 			i, nanosTime(bps).Format(time.RFC3339), p.BillingPeriod)
 	}
-	for k := range cr.Extensions {
-		if !strings.HasPrefix(k, extPrefix) || len(k) == len(extPrefix) {
-			return fmt.Errorf("row %d: extension column %q must be named x_NAME", i, k)
+	if len(cr.Extensions) > 0 { // ranging over a nil map still costs a call
+		for k := range cr.Extensions {
+			if !strings.HasPrefix(k, extPrefix) || len(k) == len(extPrefix) {
+				return fmt.Errorf("row %d: extension column %q must be named x_NAME", i, k)
+			}
 		}
 	}
 	for k, v := range cr.Times {
@@ -532,15 +534,17 @@ func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, read r
 	}
 	spec.extract = func(i int, r *rowBuf) {
 		tags, exts := read(i, r)
-		if len(tags) > 0 && r.tagCodes != nil {
+		if tags != nil && r.tagCodes != nil {
+			// By the map's address first: a cached map is not read (its
+			// header is one more cache miss a row).
 			id := mapIdentity(tags)
-			if off, ok := r.tagCodes[id]; ok {
+			if off, ok := r.tagCodes.get(id); ok {
 				r.tagHit = r.tagFlat[off : int(off)+len(tagKeys)]
-			} else {
+			} else if len(tags) > 0 {
 				r.tagMap = id
 			}
 		}
-		if len(tags) > 0 && r.tagHit == nil {
+		if r.tagHit == nil && len(tags) > 0 {
 			found := 0
 			if len(tagKeys) <= 8 {
 				// A lookup per known key beats iterating a map.
@@ -561,6 +565,9 @@ func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, read r
 			if found < len(tags) && bad != nil {
 				bad.add(i, fmt.Errorf("row %d: a tag key is missing from the row source's MapKeys", i))
 			}
+		}
+		if len(exts) == 0 {
+			return
 		}
 		for k, v := range exts {
 			if j, ok := extSlot[k]; ok {
