@@ -191,8 +191,9 @@ type builtCol struct {
 	dict    []byte
 	bitmaps [][]byte
 	planes  [][]byte
-	runSums []byte // money: the run index's totals (runSums); nil: none
-	lo, hi  int64  // int: the least and greatest value (nullInt: all null)
+	runSums []byte       // money: the run index's totals (runSums); nil: none
+	lo, hi  int64        // int: the least and greatest value (nullInt: all null)
+	total   costgate.Sum // money: the sum of every row
 }
 
 type builtTable struct {
@@ -296,14 +297,6 @@ func build(spec *tableSpec) (*builtTable, error) {
 	t.f.kind = spec.kind
 	t.f.rows = uint64(n)
 	t.f.minTime, t.f.maxTime = nullInt, nullInt // set from the time column's build
-	for i, m := range spec.money {
-		var s costgate.Sum
-		for _, v := range money[i] {
-			s.Add(costgate.Money(v))
-		}
-		hi, lo := s.Parts()
-		t.f.totals = append(t.f.totals, total{name: m.name, sum: [2]uint64{uint64(hi), lo}})
-	}
 	t.cols = make([]builtCol, len(dicts)+len(ints)+len(money))
 	var errMu sync.Mutex
 	var firstErr error
@@ -353,6 +346,10 @@ func build(spec *tableSpec) (*builtTable, error) {
 		}
 	})
 	t.bufs = append(colBufs, null.data, null.ones)
+	for k, m := range spec.money {
+		hi, lo := t.cols[len(dicts)+len(ints)+k].total.Parts()
+		t.f.totals = append(t.f.totals, total{name: m.name, sum: [2]uint64{uint64(hi), lo}})
+	}
 	if firstErr != nil {
 		t.release()
 		return nil, firstErr
@@ -420,23 +417,25 @@ func runEnds(keys []*dictCol, perm []uint32) []uint32 {
 }
 
 // runSums returns the total of sorted (values in row order) per run, as
-// little-endian int64s, or nil when a total does not fit an int64.
-func runSums(sorted []int64, ends []uint32) []byte {
-	data := make([]byte, 8*len(ends))
+// little-endian int64s, or nil when a total does not fit an int64; and
+// the total of all of sorted.
+func runSums(sorted []int64, ends []uint32) (data []byte, all costgate.Sum) {
+	data = make([]byte, 8*len(ends))
 	start := 0
 	for i, e := range ends {
 		var s costgate.Sum
 		for _, v := range sorted[start:e] {
 			s.Add(costgate.Money(v))
 		}
-		v, ok := s.Money()
-		if !ok {
-			return nil
+		all.AddSum(s)
+		if v, ok := s.Money(); ok && data != nil {
+			binary.LittleEndian.PutUint64(data[8*i:], uint64(v))
+		} else {
+			data = nil // a run's total does not fit: no run sums, but go on for all
 		}
-		binary.LittleEndian.PutUint64(data[8*i:], uint64(v))
 		start = int(e)
 	}
-	return data
+	return data, all
 }
 
 // chunkDict codes one string column within one chunk of rows.
@@ -1322,8 +1321,14 @@ func buildMoney(s colSpec, v []int64, perm []uint32, ends []uint32, bufs *bufCac
 		sorted[i] = v[p]
 	}
 	c.data = int64Bytes(sorted)
+	// The column's total, with its runs' when there is a run index: each
+	// row is added once.
 	if ends != nil {
-		c.runSums = runSums(sorted, ends)
+		c.runSums, c.total = runSums(sorted, ends)
+	} else {
+		for _, x := range sorted {
+			c.total.Add(costgate.Money(x))
+		}
 	}
 	if s.bsi {
 		planes := buildBSI(sorted)
