@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"math/bits"
+	"sort"
 )
 
 // The two encoders here write roaring bitmaps in the portable
@@ -120,11 +121,12 @@ func sortedBitmapBytes(p []uint32) []byte {
 	for i := 0; i < len(p); {
 		key := p[i] >> 16
 		c := rbContainer{key: uint16(key), lo: i, runs: 1}
-		j := i + 1
-		for ; j < len(p) && p[j]>>16 == key; j++ {
-			if p[j] != p[j-1]+1 {
-				c.runs++
-			}
+		// The container's values: up to the first of the next key.
+		j := i + sort.Search(len(p)-i, func(k int) bool { return p[i+k]>>16 != key })
+		for k := i + 1; k < j; k++ {
+			// A new run wherever the step is not 1 (without a branch:
+			// the steps of scattered rows are unpredictable).
+			c.runs += int(min(p[k]-p[k-1]-1, 1))
 		}
 		c.card = j - i
 		c.kind = rbKindOf(c.card, c.runs)
