@@ -179,9 +179,10 @@ func setString(li *costgate.LineItem, name, v string) {
 }
 
 // ingestCostgateCoded replaces every partition from coded sources
-// (store.ReplaceSource), concurrency partitions at a time (collect
-// replaces three at a time, the store building two while one syncs; 1:
-// one after the other, each call timed as
+// (store.ReplaceSource), concurrency partitions at a time, largest first
+// (as collect replaces three at a time, largest first, the store building
+// two while one syncs; 1: one after the other in the data's order, each
+// call timed as
 // ingestCostgate's Replace calls are). With more than one at a time the
 // wall and CPU time are the whole loop's.
 func ingestCostgateCoded(ctx context.Context, dir string, d *Data, opts store.Options, concurrency int) (ingestStats, error) {
@@ -224,8 +225,13 @@ func ingestCostgateCoded(ctx context.Context, dir string, d *Data, opts store.Op
 					}
 				}()
 			}
+			// Largest first, as collect replaces a run's partitions: the
+			// last to build are small ones, which fill the CPUs while
+			// the big segments before them are written and synced.
+			parts := slices.Clone(d.Parts)
+			slices.SortStableFunc(parts, func(a, b Part) int { return (b.Hi - b.Lo) - (a.Hi - a.Lo) })
 		feed:
-			for _, p := range d.Parts {
+			for _, p := range parts {
 				select {
 				case next <- p:
 				case err := <-errs:
