@@ -284,6 +284,12 @@ type CodedRow struct {
 	Amounts    [len(AmountFields)]int64
 	Tags       map[string]string
 	Extensions map[string]string
+	// TagsID, when not 0, names Tags among the rows that return the same
+	// table: rows with one table and one TagsID have the same Tags. A
+	// source that interns its Tags maps passes its own id, and the store
+	// keeps the map's codes by it without reading the map again (0: the
+	// store goes by the map's address).
+	TagsID uint32
 }
 
 // NullTime is a CodedRow time that is not set (a zero time.Time).

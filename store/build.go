@@ -56,13 +56,64 @@ type rowBuf struct {
 	// Tag columns (tableSpec.tagCols) coded per Tags map: a map's values
 	// are looked up and coded once per chunk, for every row that shares
 	// the map (a parser's interned tags, one resource's rows). extract
-	// sets tagHit to the cached codes of the row's map, or tagMap to the
-	// map when it is not cached yet (nil: no tags); the chunk loop caches
-	// its codes.
+	// sets tagHit to the cached codes of the row's map, or, when they are
+	// not cached yet, tagMap to the map or tagNewID (the row's tagsID
+	// into table names it); the chunk loop caches its codes.
 	tagCodes *mapOffsets // map -> offset in tagFlat
+	tagIDs   idOffsets   // (table, TagsID) -> offset in tagFlat
 	tagFlat  []uint32
 	tagHit   []uint32
 	tagMap   unsafe.Pointer
+	tagsID   uint32 // a coded row's TagsID
+	tagNewID bool
+	tagMaps  int // maps cached, by either key
+}
+
+// maxTagsID bounds the TagsIDs cached by id: a chunk's array of a table's
+// ids takes four bytes an id up to the largest seen. Rows with larger ids
+// are cached by their map's address instead.
+const maxTagsID = 1 << 20
+
+// idOffsets maps a coded source's (table, TagsID) to an offset + 1 (0:
+// none): per table, by its address, an array indexed by the id. An id
+// names a map without the map being read, and an array costs one load
+// where a hash table of addresses cost a cache miss a row.
+type idOffsets struct {
+	tabs []*string
+	offs [][]uint32
+	last int
+}
+
+func (x *idOffsets) table(t []string) int {
+	p := unsafe.SliceData(t)
+	if x.last < len(x.tabs) && x.tabs[x.last] == p {
+		return x.last
+	}
+	i := slices.Index(x.tabs, p)
+	if i < 0 {
+		i = len(x.tabs)
+		x.tabs, x.offs = append(x.tabs, p), append(x.offs, nil)
+	}
+	x.last = i
+	return i
+}
+
+func (x *idOffsets) get(t []string, id uint32) (uint32, bool) {
+	o := x.offs[x.table(t)]
+	if int(id) < len(o) && o[id] != 0 {
+		return o[id] - 1, true
+	}
+	return 0, false
+}
+
+func (x *idOffsets) put(t []string, id uint32, off uint32) {
+	i := x.table(t)
+	o := x.offs[i]
+	if int(id) >= len(o) {
+		o = slices.Grow(o, int(id)+1-len(o))[:int(id)+1]
+		x.offs[i] = o
+	}
+	o[id] = off + 1
 }
 
 // maxTagMaps bounds the Tags maps a chunk caches: rows that each bring a
@@ -687,7 +738,7 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 		cols := make([][]uint32, len(spec.strs)) // this chunk's view of codes
 		for i := bounds[c]; i < bounds[c+1]; i++ {
 			clear(r.present)
-			r.table, r.tagHit, r.tagMap = nil, nil, nil
+			r.table, r.tagHit, r.tagMap, r.tagsID, r.tagNewID = nil, nil, nil, 0, false
 			spec.extract(i, &r)
 			for k, code := range r.tagHit {
 				if code != 0 {
@@ -723,7 +774,7 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 					cols[j][i] = ds[j].code(r.strs[j])
 				}
 			}
-			if r.tagMap != nil && r.tagCodes.n < maxTagMaps {
+			if (r.tagMap != nil || r.tagNewID) && r.tagMaps < maxTagMaps {
 				off := uint32(len(r.tagFlat))
 				for j := tagLo; j < tagLo+tagN; j++ {
 					code := uint32(0)
@@ -732,7 +783,12 @@ func extractColumns(spec *tableSpec, workers int) (ints, money [][]int64, dicts 
 					}
 					r.tagFlat = append(r.tagFlat, code)
 				}
-				r.tagCodes.put(r.tagMap, off)
+				if r.tagNewID {
+					r.tagIDs.put(r.table, r.tagsID, off)
+				} else {
+					r.tagCodes.put(r.tagMap, off)
+				}
+				r.tagMaps++
 			}
 			for j, v := range r.ints {
 				ints[j][i] = v

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/costgate/costgate"
 )
@@ -118,7 +119,9 @@ func TestCodedSourceSameRows(t *testing.T) {
 }
 
 // oneTableSource is a coded source with one string table for all rows,
-// which holds every value twice: rows alternate between the two ids.
+// which holds every value twice: rows alternate between the two ids. Rows
+// name their Tags maps by TagsID, one map by an id too large to be
+// cached by id.
 type oneTableSource struct {
 	*codedSource
 	table []string
@@ -127,6 +130,7 @@ type oneTableSource struct {
 func newOneTableSource(rows []costgate.LineItem) *oneTableSource {
 	o := &oneTableSource{codedSource: &codedSource{rows: rows}, table: []string{""}}
 	ids := map[string]uint32{}
+	tagsIDs := map[unsafe.Pointer]uint32{}
 	for i := range rows {
 		row := make([]uint32, len(costgate.StringFields))
 		for k, f := range lineItemStrings {
@@ -142,7 +146,17 @@ func newOneTableSource(rows []costgate.LineItem) *oneTableSource {
 			}
 			row[k] = id + uint32(i%2)
 		}
-		o.coded = append(o.coded, codedRowOf(&rows[i], row))
+		cr := codedRowOf(&rows[i], row)
+		if m := rows[i].Tags; m != nil {
+			if tagsIDs[mapIdentity(m)] == 0 {
+				tagsIDs[mapIdentity(m)] = uint32(len(tagsIDs) + 1)
+				if len(tagsIDs) == 3 {
+					tagsIDs[mapIdentity(m)] = maxTagsID + 7
+				}
+			}
+			cr.TagsID = tagsIDs[mapIdentity(m)]
+		}
+		o.coded = append(o.coded, cr)
 	}
 	return o
 }

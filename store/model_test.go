@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/costgate/costgate"
 	"github.com/costgate/costgate/internal/rowdiff"
@@ -378,7 +379,8 @@ func (o opaqueSource) MapKeys() (tags, exts []string) {
 // codedSource is a CodedLineItemSource over rows: their strings are ids
 // into two tables, rows alternating between them, and the second is a
 // longer view of the first's array for half its rows, as a decoder's
-// growing table would be.
+// growing table would be. The first table's rows name their Tags maps by
+// TagsID, the second's do not.
 type codedSource struct {
 	rows   []costgate.LineItem
 	coded  []costgate.CodedRow
@@ -421,6 +423,7 @@ func newCodedSource(rows []costgate.LineItem) *codedSource {
 		return ids[v]
 	}
 	lens := make([]int, len(rows))
+	tagsIDs := map[unsafe.Pointer]uint32{} // table a's rows name their Tags by id
 	for i := range rows {
 		table, ids := &a, aIDs
 		if i%2 == 1 {
@@ -430,7 +433,14 @@ func newCodedSource(rows []costgate.LineItem) *codedSource {
 		for k, f := range lineItemStrings {
 			row[k] = id(table, ids, f.get(&rows[i]))
 		}
-		c.coded = append(c.coded, codedRowOf(&rows[i], row))
+		cr := codedRowOf(&rows[i], row)
+		if m := rows[i].Tags; m != nil && i%2 == 0 {
+			if tagsIDs[mapIdentity(m)] == 0 {
+				tagsIDs[mapIdentity(m)] = uint32(len(tagsIDs) + 1)
+			}
+			cr.TagsID = tagsIDs[mapIdentity(m)]
+		}
+		c.coded = append(c.coded, cr)
 		lens[i] = len(*table)
 	}
 	for i := range rows {

@@ -461,6 +461,7 @@ func lineItemSourceSpec(p costgate.Partition, src costgate.LineItemSource) *tabl
 			if err := check.codedRow(i, cr, r.table); err != nil {
 				bad.add(i, err)
 			}
+			r.tagsID = cr.TagsID
 			copy(r.ints, cr.Times[:])
 			copy(r.money, cr.Amounts[:])
 			return cr.Tags, cr.Extensions
@@ -534,8 +535,17 @@ func lineItemSpecOf(n int, tagKeys, extKeys []string, bad *firstRowError, read r
 	}
 	spec.extract = func(i int, r *rowBuf) {
 		tags, exts := read(i, r)
-		if tags != nil && r.tagCodes != nil {
-			// By the map's address first: a cached map is not read (its
+		switch {
+		case tags == nil || r.tagCodes == nil:
+		case r.tagsID != 0 && r.tagsID < maxTagsID && r.table != nil:
+			// By the source's id of the map: the map is not read.
+			if off, ok := r.tagIDs.get(r.table, r.tagsID); ok {
+				r.tagHit = r.tagFlat[off : int(off)+len(tagKeys)]
+			} else if len(tags) > 0 {
+				r.tagNewID = true
+			}
+		default:
+			// By the map's address: a cached map is not read either (its
 			// header is one more cache miss a row).
 			id := mapIdentity(tags)
 			if off, ok := r.tagCodes.get(id); ok {

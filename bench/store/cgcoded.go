@@ -132,7 +132,8 @@ func (c *codedPart) CodedRow(i int, cr *costgate.CodedRow) []string {
 	r := c.p.Lo + i
 	s := uint32(d.Service[r])
 	a := uint32(d.Account[r])
-	*cr = costgate.CodedRow{Tags: c.m.tags[d.Resource[r]]}
+	// The rows of one resource share its Tags map: the resource names it.
+	*cr = costgate.CodedRow{Tags: c.m.tags[d.Resource[r]], TagsID: d.Resource[r] + 1}
 	cr.Times = [...]int64{c.dayNanos[d.Day[r]], c.dayNanos[d.Day[r]+1], c.bpStartNanos, c.bpEndNanos}
 	cr.Amounts[aEffective], cr.Amounts[aBilled], cr.Amounts[aList] = d.Effective[r], d.Billed[r], d.List[r]
 	cr.Amounts[aConsumed] = d.Qty[r]

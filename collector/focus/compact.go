@@ -642,7 +642,7 @@ func (b *compactBatch) CodedRow(i int, cr *costgate.CodedRow) []string {
 		cr.IDs[f.dst] = h[f.rec]
 	}
 	if l.tags >= 0 {
-		cr.Tags = b.maps[h[l.tags]]
+		cr.Tags, cr.TagsID = b.maps[h[l.tags]], h[l.tags]
 	}
 	if l.ext >= 0 {
 		cr.Extensions = b.maps[h[l.ext]]
@@ -673,7 +673,9 @@ func (b *compactBatch) MapKeys() (tags, extensions []string) {
 
 // template returns r as a CodedRow.
 func template(r *compactRow, maps []map[string]string) costgate.CodedRow {
-	cr := costgate.CodedRow{Tags: maps[r.tags], Extensions: maps[r.ext]}
+	// A Tags map's id is its index in the decoder's tables, whose strs
+	// the rows return as their table (costgate.CodedRow.TagsID).
+	cr := costgate.CodedRow{Tags: maps[r.tags], TagsID: r.tags, Extensions: maps[r.ext]}
 	for s, f := range strField {
 		cr.IDs[f] = r.str[s]
 	}
