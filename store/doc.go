@@ -31,5 +31,13 @@
 // sums runs instead of rows; any other query reads the rows. Version 1
 // segments, written before the run index, are still read.
 //
+// A segment writes a block once however many columns hold the same bytes
+// (null columns, a column with one value on every row, ContractedCost
+// equal to BilledCost): each column keeps its own reference, so readers
+// do not know. Coded sources (costgate.CodedLineItemSource) hand string
+// fields as ids into their tables and may name Tags maps by id
+// (costgate.CodedRow.TagsID); a partition's strings are then coded
+// without hashing a value per row.
+//
 // See ../../shared/STORE.md for the design and the measured targets.
 package store
