@@ -225,6 +225,7 @@ func runServe(ctx context.Context, a *app, p *serveParams) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 
+	applyProcs(set, logger)
 	opts := webhooks.Options{
 		Policies:      policies,
 		Tokens:        set.tokens,

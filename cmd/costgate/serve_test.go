@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -313,6 +314,8 @@ func TestServeConfigErrors(t *testing.T) {
 		"tiny gc percent":       {"server: {gc_percent: 10}", "server.gc_percent"},
 		"gc off without limit":  {"server: {gc_percent: -1}", "needs server.memory_limit_mib"},
 		"negative memory limit": {"server: {memory_limit_mib: -5}", "server.memory_limit_mib"},
+		"negative io procs":     {"server: {io_procs: -1}", "server.io_procs"},
+		"too many io procs":     {"server: {io_procs: 1000}", "server.io_procs"},
 		"bad price":             {"kubernetes: {prices: {cpu_hour: cheap}}", "kubernetes.prices.cpu_hour"},
 		"negative budget":       {"kubernetes: {namespace_budgets: {a: -5}}", "kubernetes.namespace_budgets.a"},
 		"bad currency":          {"kubernetes: {currency: dollars}", "kubernetes.currency"},
@@ -362,6 +365,50 @@ func TestApplyGC(t *testing.T) {
 	}
 	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
 		t.Errorf("with GOMEMLIMIT set, memory limit %d", got)
+	}
+}
+
+// TestApplyProcs: serve runs server.io_procs processors beyond the cores
+// and one evaluation slot per core; with io_procs 0, or GOMAXPROCS set in
+// the environment, GOMAXPROCS stays; a configured slot count is kept.
+func TestApplyProcs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	unsetenv(t, "GOMAXPROCS")
+	logger := slog.New(slog.DiscardHandler)
+	settings := func(yaml string) *serverSettings {
+		t.Helper()
+		cfg, err := loadConfig(writeFile(t, t.TempDir(), "c.yaml", yaml+"\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := validateServerConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	const cores = 3
+	tests := []struct {
+		yaml        string
+		env         bool
+		procs, slot int
+	}{
+		{"server: {}", false, cores + 1, cores},
+		{"server: {io_procs: 2}", false, cores + 2, cores},
+		{"server: {io_procs: 0}", false, cores, 2 * cores},
+		{"server: {max_concurrent_evaluations: 7}", false, cores + 1, 7},
+		{"server: {}", true, cores, cores * 2},
+	}
+	for _, tc := range tests {
+		runtime.GOMAXPROCS(cores)
+		if tc.env {
+			t.Setenv("GOMAXPROCS", "3")
+		}
+		s := settings(tc.yaml)
+		applyProcs(s, logger)
+		if got := runtime.GOMAXPROCS(0); got != tc.procs || s.maxConcurrent != tc.slot {
+			t.Errorf("%s (GOMAXPROCS set: %v): GOMAXPROCS %d, slots %d; want %d, %d", tc.yaml, tc.env, got, s.maxConcurrent, tc.procs, tc.slot)
+		}
 	}
 }
 
