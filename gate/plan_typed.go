@@ -115,6 +115,10 @@ func decodeConfig(b []byte) (*tfjson.Config, error) {
 			if err := d.skip(); err != nil {
 				return err
 			}
+			if pcs, ok := decodeProviderConfigs(b[start:d.pos]); ok {
+				cfg.ProviderConfigs = pcs
+				return nil
+			}
 			dec := json.NewDecoder(bytes.NewReader(b[start:d.pos]))
 			dec.UseNumber()
 			err := dec.Decode(&cfg.ProviderConfigs)
