@@ -42,6 +42,10 @@ type jsonDecoder struct {
 	onPath   int
 	span     [2]int
 	spanOK   bool
+	// validated says the data passed an earlier, validating pass (a
+	// plan's configuration and resource values, which ParsePlan read):
+	// skip then only finds where values end.
+	validated bool
 }
 
 // decodeJSON decodes one JSON value that fills data (white space around
@@ -371,6 +375,9 @@ func (d *jsonDecoder) skip() error {
 	if d.pos >= len(d.data) {
 		return d.fail("unexpected end")
 	}
+	if d.validated {
+		return d.skipValidated()
+	}
 	switch c := d.data[d.pos]; {
 	case c == '{', c == '[':
 		return d.skipContainer()
@@ -386,6 +393,82 @@ func (d *jsonDecoder) skip() error {
 		return d.skipNumber()
 	}
 	return d.fail("unexpected character")
+}
+
+// skipValidated moves past the value at d.pos of text that an earlier
+// pass validated, finding only where it ends: a string's closing quote,
+// a container's matching closer, a literal's or number's delimiter. On
+// text that is not valid JSON it stops somewhere or at the end, with an
+// error there; it never reads past the data.
+func (d *jsonDecoder) skipValidated() error {
+	data := d.data
+	i := d.pos
+	switch data[i] {
+	case '"':
+		end := stringEnd(data, i+1)
+		if end < 0 {
+			d.pos = len(data)
+			return d.fail("unexpected end in string")
+		}
+		d.pos = end
+		return nil
+	case '{', '[':
+		depth := 0
+		for i < len(data) {
+			switch data[i] {
+			case '"':
+				end := stringEnd(data, i+1)
+				if end < 0 {
+					d.pos = len(data)
+					return d.fail("unexpected end in string")
+				}
+				i = end
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					d.pos = i + 1
+					return nil
+				}
+			}
+			i++
+		}
+		d.pos = len(data)
+		return d.fail("unexpected end")
+	}
+	for i < len(data) {
+		switch data[i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			d.pos = i
+			return nil
+		}
+		i++
+	}
+	d.pos = i
+	return nil
+}
+
+// stringEnd returns the index just past the closing quote of the string
+// whose contents start at data[i], or -1 when it has none: the first
+// quote after an even run of backslashes.
+func stringEnd(data []byte, i int) int {
+	for {
+		q := bytes.IndexByte(data[i:], '"')
+		if q < 0 {
+			return -1
+		}
+		j := i + q
+		k := j
+		for k > i && data[k-1] == '\\' {
+			k--
+		}
+		if (j-k)%2 == 0 {
+			return j + 1
+		}
+		i = j + 1
+	}
 }
 
 // skipContainer walks an object or array iteratively with an explicit

@@ -106,7 +106,8 @@ func (m actionLists) of(actions []string) tfjson.Actions {
 // resource uses: the expressions of every resource, most of a large
 // configuration, are skipped without being decoded.
 func decodeConfig(b []byte) (*tfjson.Config, error) {
-	d := &jsonDecoder{data: b, intern: make(map[string]string, 256)}
+	// ParsePlan's first pass validated b.
+	d := &jsonDecoder{data: b, intern: make(map[string]string, 256), validated: true}
 	cfg := &tfjson.Config{}
 	err := d.members("configuration", func(key string) error {
 		switch key {

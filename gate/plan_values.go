@@ -259,7 +259,8 @@ type plucker struct {
 }
 
 func newPlucker() *plucker {
-	return &plucker{d: jsonDecoder{intern: make(map[string]string, 256)}}
+	// The objects come from a parsed plan: validated already.
+	return &plucker{d: jsonDecoder{intern: make(map[string]string, 256), validated: true}}
 }
 
 // pluck decodes only the named members of a raw JSON object, skipping the

@@ -1,0 +1,129 @@
+package gate
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// skipEnds returns where skip leaves a decoder at the start of b, with and
+// without the validated flag, and their errors.
+func skipEnds(b []byte) (plain, fast int, plainErr, fastErr error) {
+	d := &jsonDecoder{data: b}
+	plainErr = d.skip()
+	plain = d.pos
+	v := &jsonDecoder{data: b, validated: true}
+	fastErr = v.skip()
+	return plain, v.pos, plainErr, fastErr
+}
+
+// randomJSON writes a random JSON value, escapes and backslash runs
+// before quotes included.
+func randomJSON(r *rand.Rand, sb *strings.Builder, depth int) {
+	k := r.IntN(7)
+	if depth > 4 {
+		k = r.IntN(4)
+	}
+	switch k {
+	case 0:
+		sb.WriteString([]string{"true", "false", "null"}[r.IntN(3)])
+	case 1:
+		sb.WriteString([]string{"0", "-1.5e3", "12345678901234567890", "3.25"}[r.IntN(4)])
+	case 2, 3:
+		parts := []string{`a`, `\\`, `\"`, `\\\"`, `\u00e9`, `{`, `]`, `,`, ` `, `é`, `\n`, `\\\\`}
+		sb.WriteByte('"')
+		for range r.IntN(6) {
+			sb.WriteString(parts[r.IntN(len(parts))])
+		}
+		sb.WriteByte('"')
+	case 4:
+		sb.WriteByte('[')
+		for i := range r.IntN(4) {
+			if i > 0 {
+				sb.WriteString(" ,\n")
+			}
+			randomJSON(r, sb, depth+1)
+		}
+		sb.WriteByte(']')
+	default:
+		sb.WriteByte('{')
+		for i := range r.IntN(4) {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(`"k` + strings.Repeat(`\\`, i) + `" : `)
+			randomJSON(r, sb, depth+1)
+		}
+		sb.WriteByte('}')
+	}
+}
+
+// TestSkipValidated: on valid JSON, skipping without checking ends where
+// the validating skip does; on truncated or broken text it stops inside
+// the data.
+func TestSkipValidated(t *testing.T) {
+	r := rand.New(rand.NewPCG(14, 1))
+	for i := range 3000 {
+		var sb strings.Builder
+		randomJSON(r, &sb, 0)
+		doc := sb.String()
+		if !json.Valid([]byte(doc)) {
+			t.Fatalf("generator wrote invalid JSON %q", doc)
+		}
+		b := []byte(doc + `, "next": 1}`)
+		plain, fast, perr, ferr := skipEnds(b)
+		if perr != nil || ferr != nil || plain != len(doc) || fast != plain {
+			t.Fatalf("case %d %q: validating skip ends at %d (%v), validated skip at %d (%v); want %d", i, doc, plain, perr, fast, ferr, len(doc))
+		}
+		// Every prefix: no panic, and the position stays in the data.
+		for cut := 1; cut < len(doc); cut++ {
+			v := &jsonDecoder{data: b[:cut], validated: true}
+			_ = v.skip()
+			if v.pos < 0 || v.pos > cut {
+				t.Fatalf("%q cut at %d: position %d", doc, cut, v.pos)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		doc string
+		end int
+	}{
+		{`"a\\"x`, 5},
+		{`"a\\\"b"`, 8},
+		{`["]"]`, 5},
+		{`{"a":"}"}`, 9},
+		{`true,`, 4},
+		{`-12.5e3]`, 7},
+	} {
+		_, fast, _, err := skipEnds([]byte(tc.doc))
+		if err != nil || fast != tc.end {
+			t.Errorf("%q: ends at %d (%v), want %d", tc.doc, fast, err, tc.end)
+		}
+	}
+	for _, doc := range []string{`"abc`, `"ab\"`, `[1, [2]`, `{"a": "}`} {
+		v := &jsonDecoder{data: []byte(doc), validated: true}
+		if err := v.skip(); err == nil {
+			t.Errorf("%q: no error for an unterminated value", doc)
+		}
+	}
+}
+
+func FuzzSkipValidated(f *testing.F) {
+	f.Add([]byte(`{"a": ["b\\", {"c": "\"}"}], "d": -1}`))
+	f.Add([]byte(`"\\\\\"x"`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 {
+			return
+		}
+		plain, fast, perr, ferr := skipEnds(b)
+		if fast < 0 || fast > len(b) {
+			t.Fatalf("position %d outside %d bytes", fast, len(b))
+		}
+		// On a valid document (which callers reach past leading space)
+		// both skips end its value at the same byte.
+		if json.Valid(b) && !strings.ContainsRune(" \t\r\n", rune(b[0])) && (perr != nil || ferr != nil || fast != plain) {
+			t.Fatalf("%q: validating skip ends at %d, validated skip at %d (%v)", b, plain, fast, ferr)
+		}
+	})
+}
