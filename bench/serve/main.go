@@ -103,7 +103,7 @@ func main() {
 	flag.BoolVar(&c.decisionLog, "decision-log", false, "let costgate record every decision (SQLite) during the run")
 	flag.StringVar(&c.costgateB, "costgate-b", "", "a second costgate binary: after the report, time it against -costgate in -ab-rounds interleaved rounds and print the ratio of their medians")
 	flag.IntVar(&c.abRounds, "ab-rounds", 3, "rounds of the -costgate-b comparison (each runs both binaries, in alternating order)")
-	flag.IntVar(&c.maxConcurrent, "max-concurrent", 0, "costgate's server.max_concurrent_evaluations (0: its default, twice the cores)")
+	flag.IntVar(&c.maxConcurrent, "max-concurrent", 0, "costgate's server.max_concurrent_evaluations (0: its default, one per core with server.io_procs 1)")
 	flag.BoolVar(&c.strict, "strict", false, "exit 1 when a target is missed")
 	flag.Float64Var(&c.minSpeedup, "min-speedup", 2, "target: costgate throughput / OPA throughput")
 	flag.DurationVar(&c.p99Check, "p99-check", 50*time.Millisecond, "target: /v1/check p99")
