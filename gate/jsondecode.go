@@ -403,16 +403,7 @@ func (d *jsonDecoder) skip() error {
 func (d *jsonDecoder) skipValidated() error {
 	data := d.data
 	i := d.pos
-	switch data[i] {
-	case '"':
-		end := stringEnd(data, i+1)
-		if end < 0 {
-			d.pos = len(data)
-			return d.fail("unexpected end in string")
-		}
-		d.pos = end
-		return nil
-	case '{', '[':
+	if c := data[i]; c == '"' || c == '{' || c == '[' {
 		depth := 0
 		for i < len(data) {
 			switch data[i] {
@@ -422,7 +413,10 @@ func (d *jsonDecoder) skipValidated() error {
 					d.pos = len(data)
 					return d.fail("unexpected end in string")
 				}
-				i = end
+				if i = end; depth == 0 {
+					d.pos = i
+					return nil
+				}
 				continue
 			case '{', '[':
 				depth++
