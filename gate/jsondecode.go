@@ -2,9 +2,13 @@ package gate
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -26,7 +30,7 @@ type jsonDecoder struct {
 	data   []byte
 	pos    int
 	depth  int
-	intern map[string]string
+	intern *internTable
 	// spans records the byte range of each top-level member's value.
 	spans map[string][2]int
 	// eager names the top-level members decoded into trees; the others
@@ -65,11 +69,11 @@ func decodeJSON(data []byte, eager map[string]bool) (any, map[string][2]int, err
 // decodeWith is decodeJSON returning the decoder, whose changes hold the
 // resource_changes of a plan.
 func decodeWith(data []byte, eager map[string]bool) (*jsonDecoder, any, error) {
-	hint := 16 // a resource's values
+	slots := 32 // a resource's values
 	if eager != nil {
-		hint = 1024 // a whole plan
+		slots = 1024 // a whole plan
 	}
-	d := &jsonDecoder{data: data, intern: make(map[string]string, hint), spans: map[string][2]int{}, eager: eager}
+	d := &jsonDecoder{data: data, intern: newInternTable(slots), spans: map[string][2]int{}, eager: eager}
 	d.skipSpace()
 	start := inValue
 	if eager != nil {
@@ -252,6 +256,51 @@ func (d *jsonDecoder) array(w where) (any, error) {
 // internMax is the longest string that is interned.
 const internMax = 64
 
+// internTable interns a document's short strings (member names, types,
+// actions, repeated values) so that each is allocated about once: a
+// direct-mapped table of the strings seen last, consulted with a hash of
+// a few loads and one comparison, which is cheaper than a map. A string
+// whose slot holds another replaces it; it is then allocated again, never
+// wrong.
+type internTable struct {
+	slots []string // a power of two of them
+}
+
+// newInternTable makes a table of n slots, n a power of two.
+func newInternTable(n int) *internTable { return &internTable{slots: make([]string, n)} }
+
+// get returns b as a string, the table's copy when it has one.
+func (t *internTable) get(b []byte) string {
+	h := internHash(b) & uint64(len(t.slots)-1)
+	if s := t.slots[h]; s == string(b) {
+		return s
+	}
+	s := string(b)
+	t.slots[h] = s
+	return s
+}
+
+// internHash mixes b's length with up to 24 of its bytes (its first,
+// middle and last eight).
+func internHash(b []byte) uint64 {
+	n := len(b)
+	x := uint64(n) * 0x9e3779b97f4a7c15
+	switch {
+	case n >= 8:
+		x ^= binary.LittleEndian.Uint64(b)
+		x = bits.RotateLeft64(x*0xff51afd7ed558ccd, 29) ^ binary.LittleEndian.Uint64(b[n-8:])
+		if n >= 16 {
+			x = bits.RotateLeft64(x*0xc4ceb9fe1a85ec53, 29) ^ binary.LittleEndian.Uint64(b[n/2-4:])
+		}
+	case n >= 4:
+		x ^= uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<32
+	case n > 0:
+		x ^= uint64(b[0]) | uint64(b[n/2])<<8 | uint64(b[n-1])<<16
+	}
+	x *= 0xff51afd7ed558ccd
+	return x ^ x>>32
+}
+
 func (d *jsonDecoder) str() (string, error) {
 	start := d.pos + 1
 	i := start
@@ -261,12 +310,7 @@ func (d *jsonDecoder) str() (string, error) {
 			b := d.data[start:i]
 			d.pos = i + 1
 			if len(b) <= internMax && d.intern != nil {
-				if s, ok := d.intern[string(b)]; ok {
-					return s, nil
-				}
-				s := string(b)
-				d.intern[s] = s
-				return s, nil
+				return d.intern.get(b), nil
 			}
 			return string(b), nil
 		}
@@ -283,31 +327,99 @@ func (d *jsonDecoder) str() (string, error) {
 	return "", d.fail("unexpected end in string")
 }
 
-// escapedStr finds the end of a string with escapes and lets
-// encoding/json decode it, so escapes behave exactly as there.
+// escapedStr decodes a string with escapes from its first content byte
+// at start, as encoding/json does: the escapes of RFC 8259, a \u
+// surrogate pair as one rune and a lone surrogate as U+FFFD, invalid
+// UTF-8 coerced to U+FFFD; a control character or another escape is an
+// error.
 func (d *jsonDecoder) escapedStr(start int) (string, error) {
+	data := d.data
+	buf := make([]byte, 0, 64)
 	i := start
-	for i < len(d.data) {
-		switch c := d.data[i]; {
-		case c == '\\':
-			i += 2
-			continue
+	for i < len(data) {
+		c := data[i]
+		switch {
 		case c == '"':
-			var s string
-			if err := json.Unmarshal(d.data[start-1:i+1], &s); err != nil {
-				d.pos = start
+			d.pos = i + 1
+			return string(buf), nil
+		case c == '\\':
+			if i+1 >= len(data) {
+				d.pos = len(data)
+				return "", d.fail("unexpected end in string")
+			}
+			switch e := data[i+1]; e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r := hexEscape(data[i:])
+				if r < 0 {
+					d.pos = i
+					return "", d.fail("invalid \\u escape")
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					r2 := hexEscape(data[i:])
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						r = dec
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				buf = utf8.AppendRune(buf, r)
+				continue
+			default:
+				d.pos = i
 				return "", d.fail("invalid string escape")
 			}
-			d.pos = i + 1
-			return s, nil
+			i += 2
 		case c < 0x20:
 			d.pos = i
 			return "", d.fail("control character in string")
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(data[i:])
+			buf = utf8.AppendRune(buf, r)
+			i += size
 		}
-		i++
 	}
-	d.pos = len(d.data)
+	d.pos = len(data)
 	return "", d.fail("unexpected end in string")
+}
+
+// hexEscape reads a \uXXXX escape at the start of b: its code unit, or
+// -1 when b does not start with one.
+func hexEscape(b []byte) rune {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range b[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 func (d *jsonDecoder) number() (any, error) {
@@ -316,15 +428,10 @@ func (d *jsonDecoder) number() (any, error) {
 		return nil, err
 	}
 	b := d.data[start:d.pos]
-	if d.intern == nil {
+	if d.intern == nil || len(b) > internMax {
 		return json.Number(b), nil
 	}
-	if s, ok := d.intern[string(b)]; ok {
-		return json.Number(s), nil
-	}
-	s := string(b)
-	d.intern[s] = s
-	return json.Number(s), nil
+	return json.Number(d.intern.get(b)), nil
 }
 
 // skipNumber checks the grammar of the number at d.pos and moves past it.

@@ -1,10 +1,13 @@
 package gate
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
+	"unsafe"
 )
 
 // skipEnds returns where skip leaves a decoder at the start of b, with and
@@ -126,4 +129,73 @@ func FuzzSkipValidated(f *testing.F) {
 			t.Fatalf("%q: validating skip ends at %d, validated skip at %d (%v)", b, plain, fast, ferr)
 		}
 	})
+}
+
+// checkString decodes the JSON string literal lit with the decoder and
+// with encoding/json: on a string with an escape, or valid UTF-8, both
+// succeed with the same string or both fail.
+func checkString(t *testing.T, lit []byte) {
+	t.Helper()
+	var want string
+	wantErr := json.Unmarshal(lit, &want)
+	d := &jsonDecoder{data: lit, intern: newInternTable(32)}
+	got, err := d.str()
+	if err == nil && d.pos != len(lit) {
+		return // the literal ended early: lit is more than one string
+	}
+	if !bytes.ContainsRune(lit, '\\') && !utf8.Valid(lit) {
+		return // unescaped strings keep their bytes (encoding/json coerces)
+	}
+	if (err != nil) != (wantErr != nil) || got != want {
+		t.Fatalf("%q: decoded %q (%v), encoding/json %q (%v)", lit, got, err, want, wantErr)
+	}
+}
+
+func TestDecodeString(t *testing.T) {
+	for _, lit := range []string{
+		`""`, `"plain"`, `"a\"b"`, `"aws_iam_role_policy_attachment.ssm[\"blue\"]"`,
+		`"\\\/\b\f\n\r\t"`, `"\u00e9\u4e2d"`, `"\uD83D\uDE00"`, `"\ud83d\ude00x"`,
+		`"\uD83D"`, `"\uD83Dx"`, `"\uDE00\uD83D"`, `"\uD83D\u0041"`, `"\uD83D\uD83D\uDE00"`,
+		"\"\\u00e9\xff\"", "\"\\n\xc3\"", `"\x"`, `"\u12"`, `"\u12G4"`, `"\'"`, "\"a\\\"\x01\"",
+		`"\`, `"\u`, `"abc\"`, `"é\"ü"`,
+	} {
+		checkString(t, []byte(lit))
+	}
+}
+
+func FuzzDecodeString(f *testing.F) {
+	f.Add([]byte(`"x[\"a\"]"`))
+	f.Add([]byte(`"\uD83D\uDE00\u00e9"`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || b[0] != '"' {
+			return
+		}
+		checkString(t, b)
+	})
+}
+
+// TestInternTable: a string comes back equal, and the same copy while its
+// slot holds it.
+func TestInternTable(t *testing.T) {
+	tab := newInternTable(64)
+	words := []string{"", "a", "tags", "create", "aws_s3_bucket", "module.app[\"api\"].aws_cloudwatch_log_group.flow_logs", "123"}
+	for _, w := range words {
+		first := tab.get([]byte(w))
+		again := tab.get([]byte(w))
+		if first != w || again != w {
+			t.Fatalf("%q: got %q then %q", w, first, again)
+		}
+		if len(w) > 0 && unsafe.StringData(first) != unsafe.StringData(again) {
+			t.Errorf("%q: allocated twice in a row", w)
+		}
+	}
+	// Colliding strings replace each other and stay correct.
+	small := newInternTable(1)
+	for range 3 {
+		for _, w := range words {
+			if got := small.get([]byte(w)); got != w {
+				t.Fatalf("one-slot table: %q for %q", got, w)
+			}
+		}
+	}
 }

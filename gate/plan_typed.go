@@ -107,7 +107,7 @@ func (m actionLists) of(actions []string) tfjson.Actions {
 // configuration, are skipped without being decoded.
 func decodeConfig(b []byte) (*tfjson.Config, error) {
 	// ParsePlan's first pass validated b.
-	d := &jsonDecoder{data: b, intern: make(map[string]string, 256), validated: true}
+	d := &jsonDecoder{data: b, intern: newInternTable(512), validated: true}
 	cfg := &tfjson.Config{}
 	err := d.members("configuration", func(key string) error {
 		switch key {

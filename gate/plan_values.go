@@ -79,7 +79,7 @@ type MemberReader struct {
 
 // MemberReader returns a reader of p's changes.
 func (p *Plan) MemberReader() *MemberReader {
-	return &MemberReader{p: p, d: jsonDecoder{intern: make(map[string]string, 256)}}
+	return &MemberReader{p: p, d: jsonDecoder{intern: newInternTable(512)}}
 }
 
 // ReadOnly is Read keeping only the members named in keys.
@@ -235,7 +235,7 @@ func RawMembers(b []byte) (map[string]json.RawMessage, error) {
 		return nil, nil
 	}
 	out := map[string]json.RawMessage{}
-	err := eachMember(&jsonDecoder{intern: make(map[string]string, 8)}, b, func(key string, raw json.RawMessage) {
+	err := eachMember(&jsonDecoder{}, b, func(key string, raw json.RawMessage) {
 		out[key] = raw
 	})
 	if err != nil {
@@ -260,7 +260,7 @@ type plucker struct {
 
 func newPlucker() *plucker {
 	// The objects come from a parsed plan: validated already.
-	return &plucker{d: jsonDecoder{intern: make(map[string]string, 256), validated: true}}
+	return &plucker{d: jsonDecoder{intern: newInternTable(512), validated: true}}
 }
 
 // pluck decodes only the named members of a raw JSON object, skipping the
