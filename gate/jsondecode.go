@@ -303,28 +303,23 @@ func internHash(b []byte) uint64 {
 
 func (d *jsonDecoder) str() (string, error) {
 	start := d.pos + 1
-	i := start
-	for i < len(d.data) {
-		c := d.data[i]
-		if c == '"' {
-			b := d.data[start:i]
-			d.pos = i + 1
-			if len(b) <= internMax && d.intern != nil {
-				return d.intern.get(b), nil
-			}
-			return string(b), nil
+	i := stringSpecial(d.data, start)
+	switch {
+	case i >= len(d.data):
+		d.pos = len(d.data)
+		return "", d.fail("unexpected end in string")
+	case d.data[i] == '"':
+		b := d.data[start:i]
+		d.pos = i + 1
+		if len(b) <= internMax && d.intern != nil {
+			return d.intern.get(b), nil
 		}
-		if c == '\\' {
-			return d.escapedStr(start)
-		}
-		if c < 0x20 {
-			d.pos = i
-			return "", d.fail("control character in string")
-		}
-		i++
+		return string(b), nil
+	case d.data[i] == '\\':
+		return d.escapedStr(start)
 	}
-	d.pos = len(d.data)
-	return "", d.fail("unexpected end in string")
+	d.pos = i
+	return "", d.fail("control character in string")
 }
 
 // escapedStr decodes a string with escapes from its first content byte
@@ -657,52 +652,72 @@ func (d *jsonDecoder) skipMemberName() error {
 }
 
 func (d *jsonDecoder) skipString() error {
+	data := d.data
 	i := d.pos + 1
 	for {
-		// Jump to the next quote, then check the run before it for
-		// escapes and control characters.
-		q := bytes.IndexByte(d.data[i:], '"')
-		if q < 0 {
-			d.pos = len(d.data)
+		i = stringSpecial(data, i)
+		if i >= len(data) {
+			d.pos = len(data)
 			return d.fail("unexpected end in string")
 		}
-		run := d.data[i : i+q]
-		bs := bytes.IndexByte(run, '\\')
-		if bs < 0 {
-			for j, c := range run {
-				if c < 0x20 {
-					d.pos = i + j
-					return d.fail("control character in string")
-				}
-			}
-			d.pos = i + q + 1
+		switch data[i] {
+		case '"':
+			d.pos = i + 1
 			return nil
-		}
-		for j, c := range run[:bs] {
-			if c < 0x20 {
-				d.pos = i + j
-				return d.fail("control character in string")
-			}
-		}
-		i += bs
-		if i+1 >= len(d.data) {
-			d.pos = i
-			return d.fail("unexpected end in string")
-		}
-		switch d.data[i+1] {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			i += 2
-		case 'u':
-			if i+6 > len(d.data) || !isHex4(d.data[i+2:i+6]) {
+		case '\\':
+			if i+1 >= len(data) {
 				d.pos = i
-				return d.fail("invalid \\u escape")
+				return d.fail("unexpected end in string")
 			}
-			i += 6
+			switch data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(data) || !isHex4(data[i+2:i+6]) {
+					d.pos = i
+					return d.fail("invalid \\u escape")
+				}
+				i += 6
+			default:
+				d.pos = i
+				return d.fail("invalid string escape")
+			}
 		default:
 			d.pos = i
-			return d.fail("invalid string escape")
+			return d.fail("control character in string")
 		}
 	}
+}
+
+// SWAR constants: a byte of ones, and each byte's high bit.
+const (
+	swarOnes = 0x0101010101010101
+	swarHigh = 0x8080808080808080
+)
+
+// stringSpecial returns the index of the first byte at or after i that
+// ends a string's plain run: a quote, a backslash or a control character
+// (below 0x20); len(data) when there is none. It tests eight bytes at a
+// time: for each target, a byte of w^target is zero, and (x-ones) & ^x &
+// high marks the zero bytes (and below 0x20: (w-0x20*ones) & ^w & high
+// the bytes under it); a mark can be wrong only above a true one, so the
+// lowest mark is the first special byte.
+func stringSpecial(data []byte, i int) int {
+	for ; i+8 <= len(data); i += 8 {
+		w := binary.LittleEndian.Uint64(data[i:])
+		q := w ^ ('"' * swarOnes)
+		b := w ^ ('\\' * swarOnes)
+		m := (q-swarOnes)&^q | (b-swarOnes)&^b | (w-0x20*swarOnes)&^w
+		if m &= swarHigh; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(data); i++ {
+		if c := data[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
 }
 
 func isHex4(b []byte) bool {

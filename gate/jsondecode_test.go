@@ -199,3 +199,34 @@ func TestInternTable(t *testing.T) {
 		}
 	}
 }
+
+// TestStringSpecial: the eight-at-a-time scan finds the first quote,
+// backslash or control byte the byte loop finds, for bytes around every
+// boundary its arithmetic could blur (0x1f/0x20, 0x21/0x23 around the
+// quote, 0x5b/0x5d around the backslash, 0x7f/0x80, 0xff, 0x00).
+func TestStringSpecial(t *testing.T) {
+	alphabet := []byte{0x00, 0x01, 0x1f, 0x20, 0x21, '"', 0x23, 0x5b, '\\', 0x5d, 'a', 0x7f, 0x80, 0xa2, 0xdc, 0xff}
+	naive := func(b []byte, i int) int {
+		for ; i < len(b); i++ {
+			if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+				return i
+			}
+		}
+		return i
+	}
+	r := rand.New(rand.NewPCG(14, 2))
+	for n := range 5000 {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			b[i] = 'x'
+			if r.IntN(6) == 0 {
+				b[i] = alphabet[r.IntN(len(alphabet))]
+			}
+		}
+		for i := 0; i <= len(b); i++ {
+			if got, want := stringSpecial(b, i), naive(b, i); got != want {
+				t.Fatalf("case %d %q from %d: %d, want %d", n, b, i, got, want)
+			}
+		}
+	}
+}
