@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/costgate/costgate"
 )
@@ -237,7 +239,29 @@ func ServiceFamily(provider, service string) string {
 // familyKey normalises a service name for matching the store's
 // ServiceName values: case and punctuation do not matter, and AWS
 // service codes match their names.
+//
+// Keys are remembered (up to maxFamilyKeys names): the estimators ask for
+// the same few services for every resource of every plan.
 func familyKey(s string) string {
+	if k, ok := familyKeys.Load(s); ok {
+		return k.(string)
+	}
+	k := normalizeFamily(s)
+	if familyKeyCount.Add(1) <= maxFamilyKeys {
+		familyKeys.Store(s, k)
+	}
+	return k
+}
+
+// maxFamilyKeys bounds familyKey's memory.
+const maxFamilyKeys = 4096
+
+var (
+	familyKeys     sync.Map // service name -> key
+	familyKeyCount atomic.Int64
+)
+
+func normalizeFamily(s string) string {
 	if f, ok := serviceFamilies["aws/"+s]; ok {
 		s = f
 	}
