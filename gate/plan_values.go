@@ -264,7 +264,8 @@ func newPlucker() *plucker {
 }
 
 // pluck decodes only the named members of a raw JSON object, skipping the
-// rest without building them. Anything that is not an object gives nil.
+// rest without building them. Anything that is not an object, or an object
+// without them, gives nil.
 func (pl *plucker) pluck(b json.RawMessage, keys map[string]bool) (map[string]any, error) {
 	b = bytes.TrimLeft(b, " \t\r\n")
 	if len(b) == 0 || b[0] != '{' {
@@ -272,12 +273,15 @@ func (pl *plucker) pluck(b json.RawMessage, keys map[string]bool) (map[string]an
 	}
 	d := &pl.d
 	d.data, d.pos, d.depth = b, 0, 0
-	out := map[string]any{}
+	var out map[string]any // made when a named member is found
 	err := d.members("value", func(key string) error {
 		if !keys[key] {
 			return d.skip()
 		}
 		v, err := d.value()
+		if out == nil {
+			out = make(map[string]any, 2)
+		}
 		out[key] = v
 		return err
 	})

@@ -211,12 +211,17 @@ func newProviderDefaults(p *tfjson.Plan) providerDefaults {
 }
 
 // configKey finds the provider_config_key of a resource change.
+// The lookup key is built in a stack buffer: a map index by a converted
+// []byte allocates nothing.
 func (d providerDefaults) configKey(rc *tfjson.ResourceChange) string {
-	addr := rc.Type + "." + rc.Name
+	var buf [128]byte
+	b := append(buf[:0], stripInstanceKeys(rc.ModuleAddress)...)
+	b = append(b, '|')
 	if rc.Mode == tfjson.DataResourceMode {
-		addr = "data." + addr
+		b = append(b, "data."...)
 	}
-	return d.keys[stripInstanceKeys(rc.ModuleAddress)+"|"+addr]
+	b = append(append(append(b, rc.Type...), '.'), rc.Name...)
+	return d.keys[string(b)]
 }
 
 // lookup returns the default tags for rc, and false when they exist but

@@ -237,3 +237,33 @@ func TestInputJSONShape(t *testing.T) {
 		t.Errorf("resource %v", r)
 	}
 }
+
+// TestProviderConfigKeys: input resources name their provider
+// configuration from the configuration's modules, for managed and data
+// resources, at the root and in module instances.
+func TestProviderConfigKeys(t *testing.T) {
+	doc := `{"format_version":"1.2",
+	"configuration":{"provider_config":{"aws":{"name":"aws"},"aws.west":{"name":"aws","alias":"west"}},
+	"root_module":{"resources":[
+		{"address":"aws_s3_bucket.b","mode":"managed","type":"aws_s3_bucket","name":"b","provider_config_key":"aws.west"},
+		{"address":"data.aws_ami.a","mode":"data","type":"aws_ami","name":"a","provider_config_key":"aws"}],
+	"module_calls":{"app":{"module":{"resources":[
+		{"address":"aws_s3_bucket.logs","mode":"managed","type":"aws_s3_bucket","name":"logs","provider_config_key":"app:aws"},
+		{"address":"data.aws_ami.a","mode":"data","type":"aws_ami","name":"a","provider_config_key":"app:aws"}]}}}}},
+	"resource_changes":[
+		{"address":"aws_s3_bucket.b","mode":"managed","type":"aws_s3_bucket","name":"b","provider_name":"registry.terraform.io/hashicorp/aws","change":{"actions":["create"],"before":null,"after":{}}},
+		{"address":"data.aws_ami.a","mode":"data","type":"aws_ami","name":"a","provider_name":"registry.terraform.io/hashicorp/aws","change":{"actions":["read"],"before":null,"after":{}}},
+		{"address":"module.app[\"x\"].aws_s3_bucket.logs","module_address":"module.app[\"x\"]","mode":"managed","type":"aws_s3_bucket","name":"logs","provider_name":"registry.terraform.io/hashicorp/aws","change":{"actions":["create"],"before":null,"after":{}}},
+		{"address":"module.app[\"x\"].data.aws_ami.a","module_address":"module.app[\"x\"]","mode":"data","type":"aws_ami","name":"a","provider_name":"registry.terraform.io/hashicorp/aws","change":{"actions":["read"],"before":null,"after":{}}}]}`
+	p, err := ParsePlan([]byte(doc), "keys.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := BuildInput(p, InputOptions{})
+	want := []string{"aws.west", "aws", "app:aws", "app:aws"}
+	for i, r := range in.Resources {
+		if r.ProviderConfigKey != want[i] {
+			t.Errorf("%s: provider_config_key %q, want %q", r.Address, r.ProviderConfigKey, want[i])
+		}
+	}
+}
