@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -321,4 +322,36 @@ func stripRegoComments(src string) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// TestEngineBlankRequiredTags: through the gate's input (and its
+// index.tag_blank), tags.required reports required tags whose value is
+// white space only (Unicode spaces included), once per key, and leaves
+// alone values known only after apply, blank tags that are not required
+// and resources it does not judge.
+func TestEngineBlankRequiredTags(t *testing.T) {
+	plan, err := ParsePlan([]byte(`{"format_version":"1.2","resource_changes":[
+	  {"address":"aws_s3_bucket.ok","mode":"managed","type":"aws_s3_bucket","name":"ok","change":{"actions":["create"],"before":null,"after":{"tags":{"team":"a","env":"p"}},"after_unknown":{}}},
+	  {"address":"aws_s3_bucket.spaces","mode":"managed","type":"aws_s3_bucket","name":"spaces","change":{"actions":["create"],"before":null,"after":{"tags":{"team":" \t","env":"p"}},"after_unknown":{}}},
+	  {"address":"aws_s3_bucket.both","mode":"managed","type":"aws_s3_bucket","name":"both","change":{"actions":["create"],"before":null,"after":{"tags":{"team":"","env":"\u00a0"}},"after_unknown":{}}},
+	  {"address":"aws_s3_bucket.other","mode":"managed","type":"aws_s3_bucket","name":"other","change":{"actions":["create"],"before":null,"after":{"tags":{"team":"a","env":"p","note":" "}},"after_unknown":{}}},
+	  {"address":"aws_s3_bucket.later","mode":"managed","type":"aws_s3_bucket","name":"later","change":{"actions":["create"],"before":null,"after":{"tags":{"team":null,"env":"p"}},"after_unknown":{"tags":{"team":true}}}},
+	  {"address":"aws_s3_bucket.gone","mode":"managed","type":"aws_s3_bucket","name":"gone","change":{"actions":["delete"],"before":{"tags":{"team":""}},"after":null}}
+	]}`), "blank.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, Options{Config: map[string]any{"tags": map[string]any{"required": []any{"team", "env"}}}})
+	d := evaluate(t, e, plan)
+	var got []string
+	for _, f := range d.Findings {
+		if f.RuleID == "tags.required" && strings.Contains(f.Message, "is empty") {
+			got = append(got, f.Address+" "+strings.SplitN(f.Message, `"`, 3)[1])
+		}
+	}
+	slices.Sort(got)
+	want := []string{"aws_s3_bucket.both env", "aws_s3_bucket.both team", "aws_s3_bucket.spaces team"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("blank-tag findings %q, want %q (all findings %+v)", got, want, d.Findings)
+	}
 }

@@ -13,8 +13,9 @@ import (
 )
 
 // TestIndexMatchesLibrary checks input.index against the library's own
-// definitions: on every fixture plan, lib.changed_resources and
-// lib.tag_judged_resources read through the index equal what the
+// definitions: on every fixture plan, lib.changed_resources,
+// lib.tag_judged_resources and lib.tag_blank_resources read through the
+// index equal what the
 // library's filters select from input.resources when the index is absent
 // (a hand-written input), and the positions are the right ones.
 func TestIndexMatchesLibrary(t *testing.T) {
@@ -28,13 +29,13 @@ func TestIndexMatchesLibrary(t *testing.T) {
 		t.Fatal("lib/costgate.rego not in the embedded library")
 	}
 	pq, err := rego.New(
-		rego.Query("changed = data.costgate.lib.changed_resources; judged = data.costgate.lib.tag_judged_resources"),
+		rego.Query("changed = data.costgate.lib.changed_resources; judged = data.costgate.lib.tag_judged_resources; blank = data.costgate.lib.tag_blank_resources"),
 		rego.Module("lib/costgate.rego", lib),
 	).PrepareForEval(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eval := func(t *testing.T, input ast.Value) (changed, judged []any) {
+	eval := func(t *testing.T, input ast.Value) (changed, judged, blank []any) {
 		t.Helper()
 		rs, err := pq.Eval(ctx, rego.EvalParsedInput(input))
 		if err != nil || len(rs) != 1 {
@@ -42,7 +43,8 @@ func TestIndexMatchesLibrary(t *testing.T) {
 		}
 		changed, _ = rs[0].Bindings["changed"].([]any)
 		judged, _ = rs[0].Bindings["judged"].([]any)
-		return changed, judged
+		blank, _ = rs[0].Bindings["blank"].([]any)
+		return changed, judged, blank
 	}
 	addresses := func(rs []any) []string {
 		out := make([]string, len(rs))
@@ -61,19 +63,25 @@ func TestIndexMatchesLibrary(t *testing.T) {
 	  {"address":"aws_instance.gone","mode":"managed","type":"aws_instance","name":"gone","change":{"actions":["delete"],"before":{"tags":{}},"after":null}},
 	  {"address":"aws_instance.same","mode":"managed","type":"aws_instance","name":"same","change":{"actions":["no-op"],"before":{"tags":{}},"after":{"tags":{}}}},
 	  {"address":"data.aws_ami.x","mode":"data","type":"aws_ami","name":"x","change":{"actions":["read"],"before":null,"after":{"tags":{}}}},
-	  {"address":"aws_instance.r","mode":"managed","type":"aws_instance","name":"r","change":{"actions":["delete","create"],"before":{"tags":{}},"after":{"tags":{"team":"y"}},"after_unknown":{}}}
+	  {"address":"aws_instance.r","mode":"managed","type":"aws_instance","name":"r","change":{"actions":["delete","create"],"before":{"tags":{}},"after":{"tags":{"team":"y"}},"after_unknown":{}}},
+	  {"address":"aws_s3_bucket.blank","mode":"managed","type":"aws_s3_bucket","name":"blank","change":{"actions":["create"],"before":null,"after":{"tags":{"team":" \t"}},"after_unknown":{}}},
+	  {"address":"aws_s3_bucket.empty","mode":"managed","type":"aws_s3_bucket","name":"empty","change":{"actions":["create"],"before":null,"after":{"tags":{"team":"x","env":""}},"after_unknown":{}}},
+	  {"address":"aws_s3_bucket.later","mode":"managed","type":"aws_s3_bucket","name":"later","change":{"actions":["create"],"before":null,"after":{"tags":{"team":null}},"after_unknown":{"tags":{"team":true}}}},
+	  {"address":"aws_s3_bucket.nbsp","mode":"managed","type":"aws_s3_bucket","name":"nbsp","change":{"actions":["create"],"before":null,"after":{"tags":{"team":"\u00a0"}},"after_unknown":{}}},
+	  {"address":"aws_instance.gone_blank","mode":"managed","type":"aws_instance","name":"gone_blank","change":{"actions":["delete"],"before":{"tags":{"team":""}},"after":null}}
 	]}`), "mixed.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x := BuildInput(mixed, InputOptions{}).Index(); !slices.Equal(x.Changed, []int{0, 1, 2, 6}) || !slices.Equal(x.TagJudged, []int{0, 6}) {
-		t.Fatalf("mixed plan index %+v, want changed [0 1 2 6] and tag_judged [0 6]", x)
+	if x := BuildInput(mixed, InputOptions{}).Index(); !slices.Equal(x.Changed, []int{0, 1, 2, 6, 7, 8, 9, 10}) ||
+		!slices.Equal(x.TagJudged, []int{0, 6, 7, 8, 9, 10}) || !slices.Equal(x.TagBlank, []int{7, 8, 10}) {
+		t.Fatalf("mixed plan index %+v, want changed [0 1 2 6 7 8 9 10], tag_judged [0 6 7 8 9 10], tag_blank [7 8 10]", x)
 	}
 	plans := map[string]*Plan{"mixed": mixed}
 	for _, path := range fixturePlans(t) {
 		plans[filepath.Base(path)] = loadFixture(t, filepath.Base(path))
 	}
-	var sawChanged, sawSkipped bool
+	var sawChanged, sawSkipped, sawBlank bool
 	for name, plan := range plans {
 		t.Run(name, func(t *testing.T) {
 			in := BuildInput(plan, InputOptions{})
@@ -91,12 +99,13 @@ func TestIndexMatchesLibrary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gotC, gotJ := eval(t, root)
-			wantC, wantJ := eval(t, without)
-			if !slices.Equal(addresses(gotC), addresses(wantC)) || !slices.Equal(addresses(gotJ), addresses(wantJ)) {
-				t.Fatalf("through the index: changed %v judged %v\nfiltered in Rego: changed %v judged %v",
-					addresses(gotC), addresses(gotJ), addresses(wantC), addresses(wantJ))
+			gotC, gotJ, gotB := eval(t, root)
+			wantC, wantJ, wantB := eval(t, without)
+			if !slices.Equal(addresses(gotC), addresses(wantC)) || !slices.Equal(addresses(gotJ), addresses(wantJ)) || !slices.Equal(addresses(gotB), addresses(wantB)) {
+				t.Fatalf("through the index: changed %v judged %v blank %v\nfiltered in Rego: changed %v judged %v blank %v",
+					addresses(gotC), addresses(gotJ), addresses(gotB), addresses(wantC), addresses(wantJ), addresses(wantB))
 			}
+			sawBlank = sawBlank || len(wantB) > 0
 			x := in.Index()
 			for k, i := range x.Changed {
 				if in.Resources[i].Address != addresses(wantC)[k] {
@@ -106,6 +115,9 @@ func TestIndexMatchesLibrary(t *testing.T) {
 			sawChanged = sawChanged || len(x.Changed) > 0
 			sawSkipped = sawSkipped || len(x.Changed) < len(in.Resources) || len(x.TagJudged) < len(x.Changed)
 		})
+	}
+	if !sawBlank {
+		t.Error("no plan had a blank tag: the tag_blank comparison compared nothing")
 	}
 	if !sawChanged || !sawSkipped {
 		t.Errorf("the fixtures should have resources the index lists and resources it leaves out (listed %v, left out %v)", sawChanged, sawSkipped)

@@ -261,17 +261,23 @@ func (in *Input) root(plan map[string]any, resources []*ast.Term) ast.Value {
 // selections would otherwise find by iterating every resource in Rego:
 // Changed holds the managed resources the plan creates, updates or
 // replaces (costgate.lib.changed), TagJudged those of them that are
-// taggable with known tags (costgate.lib.tag_judged). Both are in input
-// order. On a 10,000-resource plan the two comprehensions were half of
-// the evaluation time; read from the index they cost nothing.
+// taggable with known tags (costgate.lib.tag_judged), and TagBlank those
+// of them with a tag whose value is white space only
+// (costgate.lib.tag_blank). All are in input order. On a 10,000-resource
+// plan the first two comprehensions were half of the evaluation time;
+// read from the index they cost nothing. tags.required's check for blank
+// values, one function call per judged resource, was a tenth of
+// /v1/check's CPU on a 100-resource plan; it now visits only TagBlank,
+// usually empty.
 type Index struct {
 	Changed   []int `json:"changed"`
 	TagJudged []int `json:"tag_judged"`
+	TagBlank  []int `json:"tag_blank"`
 }
 
 // Index computes input.index.
 func (in *Input) Index() Index {
-	x := Index{Changed: []int{}, TagJudged: []int{}}
+	x := Index{Changed: []int{}, TagJudged: []int{}, TagBlank: []int{}}
 	for i := range in.Resources {
 		r := &in.Resources[i]
 		if !r.changed() {
@@ -280,9 +286,24 @@ func (in *Input) Index() Index {
 		x.Changed = append(x.Changed, i)
 		if r.Taggable && r.TagsKnown {
 			x.TagJudged = append(x.TagJudged, i)
+			if hasBlankTag(r.Tags) {
+				x.TagBlank = append(x.TagBlank, i)
+			}
 		}
 	}
 	return x
+}
+
+// hasBlankTag says whether a tag's value is a string of white space only,
+// as Rego's trim_space(v) == "" tests it (strings.TrimSpace); unknown
+// values (nil) are not blank.
+func hasBlankTag(tags map[string]*string) bool {
+	for _, v := range tags {
+		if v != nil && strings.TrimSpace(*v) == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // changed is costgate.lib.changed: a managed resource being created,
@@ -303,6 +324,7 @@ func (in *Input) indexValue() ast.Object {
 	return ast.NewObject(
 		[2]*ast.Term{ast.InternedTerm("changed"), positions(x.Changed)},
 		[2]*ast.Term{ast.InternedTerm("tag_judged"), positions(x.TagJudged)},
+		[2]*ast.Term{ast.InternedTerm("tag_blank"), positions(x.TagBlank)},
 	)
 }
 

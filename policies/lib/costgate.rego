@@ -49,6 +49,25 @@ tag_judged_resources := [input.resources[i] | some i in input.index.tag_judged] 
 	r.tags_known == true
 ]
 
+# tag_blank_resources are the resources of tag_judged_resources with a tag
+# whose value is white space only, in input order (positions in
+# input.index.tag_blank when the gate built the input). Rules about blank
+# values iterate these, usually none, instead of every judged resource.
+tag_blank_resources := [input.resources[i] | some i in input.index.tag_blank] if {
+	is_array(input.index.tag_blank)
+} else := [r |
+	some r in tag_judged_resources
+	has_blank_tag(r)
+]
+
+# has_blank_tag(r) holds when one of r's tags is a string of white space
+# only.
+has_blank_tag(r) if {
+	some v in tags(r)
+	is_string(v)
+	trim_space(v) == ""
+}
+
 # tags(r) is r's effective tags, or {} when the resource has none.
 tags(r) := r.tags if is_object(r.tags)
 

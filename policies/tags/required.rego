@@ -40,7 +40,7 @@ deny contains finding if {
 
 deny contains finding if {
 	count(required_keys) > 0
-	some r in lib.tag_judged_resources
+	some r in lib.tag_blank_resources
 	some key in blank_keys(r.tags)
 	finding := {
 		"msg": sprintf("%s: required tag %q is empty (give it a value)", [r.address, key]),
@@ -51,5 +51,6 @@ deny contains finding if {
 
 # blank_keys(tags) is the required keys whose value in tags is a string of
 # white space only (one comprehension per resource: cheaper in OPA than
-# iterating the keys in the rule).
+# iterating the keys in the rule). Only resources with some blank value
+# (lib.tag_blank_resources) are asked.
 blank_keys(tags) := {key | some key in required_keys; value := tags[key]; is_string(value); trim_space(value) == ""}
