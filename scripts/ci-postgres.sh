@@ -7,11 +7,13 @@
 #   scripts/ci-postgres.sh stop         # stops the server again
 #
 # The data directory is $COSTGATE_PG_DIR (default /tmp/costgate-pg); the
-# port is $COSTGATE_PG_PORT (default 55432). All progress goes to stderr.
+# port is $COSTGATE_PG_PORT (default 25432: below Linux's ephemeral range,
+# 32768-60999, so that no client connection of another test or benchmark
+# holds it when the server binds). All progress goes to stderr.
 set -euo pipefail
 
 dir="${COSTGATE_PG_DIR:-/tmp/costgate-pg}"
-port="${COSTGATE_PG_PORT:-55432}"
+port="${COSTGATE_PG_PORT:-25432}"
 log() { echo "ci-postgres: $*" >&2; }
 
 find_bin() {
@@ -45,9 +47,13 @@ dsn="postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable"
 
 # Already running from an earlier call: reuse it.
 if [ -f "$dir/postmaster.pid" ] && runuser -u postgres -- "$pg_ctl" -D "$dir" status >/dev/null 2>&1; then
-	log "reusing the server in $dir on port $port"
-	echo "export COSTGATE_TEST_POSTGRES_DSN='$dsn'"
-	exit 0
+	if "$psql" "$dsn" -Atc 'select 1' >/dev/null 2>&1; then
+		log "reusing the server in $dir on port $port"
+		echo "export COSTGATE_TEST_POSTGRES_DSN='$dsn'"
+		exit 0
+	fi
+	log "the server in $dir does not answer on port $port: stopping it"
+	runuser -u postgres -- "$pg_ctl" -D "$dir" -m fast -w stop >&2 || true
 fi
 
 rm -rf "$dir"
