@@ -673,7 +673,7 @@ func (d *jsonDecoder) skipString() error {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if i+6 > len(data) || !isHex4(data[i+2:i+6]) {
+				if hexEscape(data[i:]) < 0 {
 					d.pos = i
 					return d.fail("invalid \\u escape")
 				}
@@ -718,13 +718,4 @@ func stringSpecial(data []byte, i int) int {
 		}
 	}
 	return i
-}
-
-func isHex4(b []byte) bool {
-	for _, c := range b {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
