@@ -22,7 +22,8 @@ import (
 
 // SpillEnv overrides the budget: MiB of decoded rows one collect run keeps
 // in memory before it spills (0: spill every batch). The default is
-// 256 MiB, or a quarter of the machine's memory when that is less: heap
+// 256 MiB, or a quarter of the memory available (the machine's, or the
+// container's cgroup limit when lower) when that is less: heap
 // is faulted in fresh, and a spilled batch is written from a reused
 // buffer. 10M FOCUS rows (packed batches, two alternated rounds): 1024
 // MiB 21.4-21.5 s, 256 MiB 20.3-20.8 s, 0 21.9-23.2 s; 128 and 512 MiB
@@ -59,8 +60,8 @@ func (b *budget) take(n int64) bool {
 	return false
 }
 
-// defaultSpillBytes is 256 MiB, or a quarter of the machine's memory
-// (MemTotal) when that is less.
+// defaultSpillBytes is 256 MiB, or a quarter of costgate.MemLimit when
+// that is less.
 func defaultSpillBytes() int64 { return costgate.ShareOfMemory(256<<20, 4) }
 
 // Spill is one export's spill file. Write appends while the export is

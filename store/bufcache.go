@@ -63,12 +63,12 @@ const minBufClass = 16 // 64 KiB
 func newBufCache(limit int64) *bufCache { return &bufCache{limit: limit} }
 
 // buildBufBytes bounds a writable store's bufCache: 1 GiB, or a 16th of
-// the machine's memory if that is less. A build of 170,000 rows uses
+// the memory available (costgate.MemLimit) if that is less. A build of 170,000 rows uses
 // about 60 MiB, one of 830,000 FOCUS rows (a month of an account in a
 // 10M-row export) about 365 MiB, and collect builds two at a time.
 func buildBufBytes() int64 {
 	limit := int64(1 << 30)
-	if mt := costgate.MemTotal(); mt > 0 {
+	if mt := costgate.MemLimit(); mt > 0 {
 		limit = min(limit, mt/16)
 	}
 	return limit

@@ -47,7 +47,8 @@ func (b *hotBudget) give(n int64) {
 	}
 }
 
-// defaultHotBytes is 1 GiB, or an eighth of MemTotal when that is less.
+// defaultHotBytes is 1 GiB, or an eighth of costgate.MemLimit when that
+// is less.
 func defaultHotBytes() int64 { return costgate.ShareOfMemory(1<<30, 8) }
 
 // arena hands out 8-byte-aligned pieces of anonymous memory for one

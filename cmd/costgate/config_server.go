@@ -62,6 +62,12 @@ type ServerConfig struct {
 	// collector runs harder as the heap nears it (default none). The
 	// GOMEMLIMIT environment variable, when set, wins.
 	MemoryLimitMiB int64 `json:"memory_limit_mib,omitempty"`
+	// GCHeadroomMiB lets the heap grow this far beyond the live heap
+	// before a collection when that is more than GCPercent allows
+	// (default 256, at most a quarter of the memory available; 0 turns
+	// it off). Unused when GOGC is set in the environment or GCPercent
+	// is -1.
+	GCHeadroomMiB *int64 `json:"gc_headroom_mib,omitempty"`
 }
 
 // defaultGCPercent is serve's GOGC. Every request allocates its plan's
@@ -189,6 +195,7 @@ type serverSettings struct {
 	decisionLogOn               bool
 	gcPercent                   int
 	memoryLimit                 int64 // bytes; 0: none
+	gcHeadroom                  int64 // bytes; 0: off
 	ioProcs                     int
 }
 
@@ -280,6 +287,13 @@ func validateServerConfig(cfg *loadedConfig) (*serverSettings, error) {
 		return nil, bad("server.memory_limit_mib", "must be positive (leave it out for no limit)")
 	}
 	s.memoryLimit = c.MemoryLimitMiB << 20
+	s.gcHeadroom = defaultGCHeadroomMiB << 20
+	if c.GCHeadroomMiB != nil {
+		if *c.GCHeadroomMiB < 0 {
+			return nil, bad("server.gc_headroom_mib", "must be 0 (off) or more (default %d)", defaultGCHeadroomMiB)
+		}
+		s.gcHeadroom = *c.GCHeadroomMiB << 20
+	}
 	switch {
 	case s.gcPercent == -1 && s.memoryLimit == 0:
 		return nil, bad("server.gc_percent", "-1 (collector off) needs server.memory_limit_mib, or the heap grows without bound")
@@ -457,10 +471,17 @@ func applyProcs(s *serverSettings, logger *slog.Logger) {
 }
 
 // applyGC sets the collector's target and memory limit for serve, unless
-// the environment (GOGC, GOMEMLIMIT) sets them; it logs what it chose.
-func applyGC(s *serverSettings, logger *slog.Logger) {
+// the environment (GOGC, GOMEMLIMIT) sets them, and starts the headroom
+// tuner (gcTuner) when the target is serve's to set; it logs what it
+// chose. stop ends the tuning.
+func applyGC(s *serverSettings, logger *slog.Logger) (stop func()) {
+	stop = func() {}
 	if v, ok := os.LookupEnv("GOGC"); ok {
 		logger.Info("garbage collector target from the environment", "GOGC", v)
+	} else if s.gcPercent > 0 && s.gcHeadroom > 0 {
+		headroom := gcHeadroom(s.gcHeadroom)
+		stop = startGCTuner(s.gcPercent, headroom, logger).stop
+		logger.Debug("garbage collector", "gc_percent", s.gcPercent, "headroom_mib", headroom>>20)
 	} else {
 		debug.SetGCPercent(s.gcPercent)
 	}
@@ -469,4 +490,5 @@ func applyGC(s *serverSettings, logger *slog.Logger) {
 	} else if s.memoryLimit > 0 {
 		debug.SetMemoryLimit(s.memoryLimit)
 	}
+	return stop
 }

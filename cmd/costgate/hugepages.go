@@ -53,7 +53,7 @@ var primeOnce sync.Once
 // huge-page compaction stalls would show as latency.
 func primeHugePages(command string) {
 	primeOnce.Do(func() {
-		n := min(hugePageHeap(command), int(costgate.MemTotal()/4))
+		n := min(hugePageHeap(command), int(costgate.MemLimit()/4))
 		if n <= 0 || !hugePagesWanted() {
 			return
 		}

@@ -274,7 +274,7 @@ func runServe(ctx context.Context, a *app, p *serveParams) error {
 	if err != nil {
 		return err
 	}
-	applyGC(set, logger)
+	defer applyGC(set, logger)()
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),

@@ -314,6 +314,7 @@ func TestServeConfigErrors(t *testing.T) {
 		"tiny gc percent":       {"server: {gc_percent: 10}", "server.gc_percent"},
 		"gc off without limit":  {"server: {gc_percent: -1}", "needs server.memory_limit_mib"},
 		"negative memory limit": {"server: {memory_limit_mib: -5}", "server.memory_limit_mib"},
+		"negative gc headroom":  {"server: {gc_headroom_mib: -1}", "server.gc_headroom_mib"},
 		"negative io procs":     {"server: {io_procs: -1}", "server.io_procs"},
 		"too many io procs":     {"server: {io_procs: 1000}", "server.io_procs"},
 		"bad price":             {"kubernetes: {prices: {cpu_hour: cheap}}", "kubernetes.prices.cpu_hour"},
@@ -346,9 +347,12 @@ func TestApplyGC(t *testing.T) {
 	if s.gcPercent != defaultGCPercent || s.memoryLimit != 512<<20 {
 		t.Fatalf("settings gc %d limit %d", s.gcPercent, s.memoryLimit)
 	}
+	if s.gcHeadroom != defaultGCHeadroomMiB<<20 {
+		t.Fatalf("headroom %d", s.gcHeadroom)
+	}
 	logger := slog.New(slog.DiscardHandler)
 	debug.SetGCPercent(100)
-	applyGC(s, logger)
+	applyGC(s, logger)() // the tuner, stopped before its first collection
 	if got := debug.SetGCPercent(100); got != defaultGCPercent {
 		t.Errorf("GC percent %d, want %d", got, defaultGCPercent)
 	}
@@ -359,7 +363,7 @@ func TestApplyGC(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "1GiB")
 	debug.SetGCPercent(150)
 	debug.SetMemoryLimit(1 << 30)
-	applyGC(s, logger)
+	applyGC(s, logger)()
 	if got := debug.SetGCPercent(100); got != 150 {
 		t.Errorf("with GOGC=150 set, GC percent %d", got)
 	}
