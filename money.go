@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
+	"strconv"
 	"strings"
 )
 
@@ -168,13 +169,26 @@ func absU64(v int64) uint64 {
 	return uint64(v)
 }
 
-// formatNanos formats the 128-bit magnitude hi:lo nanos.
+// formatNanos formats the 128-bit magnitude hi:lo nanos. Magnitudes
+// below 2^63 (every Money, most sums) are formatted in uint64
+// arithmetic; building a policy input formats hundreds of amounts, and
+// big.Int's allocations were most of that.
 func formatNanos(neg bool, lo, hi uint64, places int) string {
+	if hi == 0 && lo < 1<<63 {
+		if places >= 0 && places < 9 {
+			unit := pow10u64[9-places]
+			lo = (lo + unit/2) / unit * unit // < 2^63 + 5e8: no overflow
+		}
+		var buf [24]byte
+		return formatDigits(neg, string(strconv.AppendUint(buf[:0], lo, 10)), places)
+	}
 	b := new(big.Int).SetUint64(hi)
 	b.Lsh(b, 64)
 	b.Or(b, new(big.Int).SetUint64(lo))
 	return formatBig(neg, b, places)
 }
+
+var pow10u64 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
 
 func formatBig(neg bool, mag *big.Int, places int) string {
 	mag = new(big.Int).Set(mag)
@@ -185,7 +199,12 @@ func formatBig(neg bool, mag *big.Int, places int) string {
 		mag.Quo(mag, unit)
 		mag.Mul(mag, unit)
 	}
-	s := mag.String()
+	return formatDigits(neg, mag.String(), places)
+}
+
+// formatDigits formats s, a magnitude in nanos as decimal digits, with
+// the given fractional digits (-1: as many as needed).
+func formatDigits(neg bool, s string, places int) string {
 	if len(s) < 10 {
 		s = strings.Repeat("0", 10-len(s)) + s
 	}

@@ -127,3 +127,36 @@ func TestParseSum(t *testing.T) {
 		})
 	}
 }
+
+// TestFormatNanosFastPath: amounts below 2^63 nanos are formatted without
+// big.Int; every places setting gives what the big.Int path gives, at
+// the rounding boundaries, the extremes and random magnitudes.
+func TestFormatNanosFastPath(t *testing.T) {
+	vals := []uint64{0, 1, 4, 5, 9, 10, 499_999_999, 500_000_000, 999_999_999, 1e9, 1e9 + 1,
+		1_234_567_890, 1<<63 - 1, 1<<63 - 500_000_000, 1<<63 - 499_999_999}
+	for p := range 10 {
+		u := pow10u64[p]
+		vals = append(vals, u/2, u/2-1, u/2+1, u-1, u, 7*u+u/2)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		vals = append(vals, rng.Uint64()>>(1+rng.IntN(63)))
+	}
+	for _, v := range vals {
+		if v >= 1<<63 {
+			continue
+		}
+		for _, neg := range []bool{false, true} {
+			for places := -1; places <= 9; places++ {
+				got := formatNanos(neg, v, 0, places)
+				want := formatBig(neg, new(big.Int).SetUint64(v), places)
+				if got != want {
+					t.Fatalf("formatNanos(%v, %d, %d) = %q, big.Int path %q", neg, v, places, got, want)
+				}
+			}
+		}
+	}
+	if got := Money(math.MinInt64).String(); got != "-9223372036.854775808" {
+		t.Errorf("MinInt64 = %s", got)
+	}
+}
