@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/costgate/costgate"
 )
 
@@ -229,5 +231,46 @@ func TestFreeCostTerm(t *testing.T) {
 	usage.UsageBased = true
 	if isFree(&usage) {
 		t.Error("a usage-based estimate taken for free")
+	}
+}
+
+// TestSharedCostTerms: inputs share cost objects through sharedCosts only
+// when everything the object holds is equal, the currency included, and
+// the cache stays within its bound.
+func TestSharedCostTerms(t *testing.T) {
+	p, err := ParsePlan([]byte(costPlan), "cost.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	costOf := func(est *costgate.PlanEstimate) *ast.Term {
+		t.Helper()
+		in := BuildInput(p, InputOptions{Estimate: est})
+		return in.costs.resourceCost(0, "aws_instance.a", newTermCache())
+	}
+	usd := costOf(costEstimate())
+	if again := costOf(costEstimate()); again != usd {
+		t.Error("an equal estimate in a second input built a new cost object")
+	}
+	eur := costEstimate()
+	eur.Currency = "EUR"
+	got := costOf(eur)
+	if cur := got.Get(ast.StringTerm("currency")); cur == nil || !cur.Equal(ast.StringTerm("EUR")) {
+		t.Errorf("EUR estimate got the cost object %v", got)
+	}
+	other := costEstimate()
+	other.Resources[0].MonthlyAfter = money("70.080000002")
+	if got := costOf(other); got == usd || got.Get(ast.StringTerm("monthly_after")).Equal(usd.Get(ast.StringTerm("monthly_after"))) {
+		t.Errorf("a different amount shared the cost object %v", got)
+	}
+
+	b := &boundedTerms{max: 3}
+	for i := range 10 {
+		b.put([]byte{byte(i)}, ast.IntNumberTerm(i))
+		if n := b.len(); n > 3 {
+			t.Fatalf("%d terms held, bound 3", n)
+		}
+		if v, ok := b.get([]byte{byte(i)}); !ok || !v.Equal(ast.IntNumberTerm(i)) {
+			t.Fatalf("term %d not found after put", i)
+		}
 	}
 }
