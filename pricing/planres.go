@@ -68,6 +68,37 @@ func ParsePlanConfigFor(configuration []byte, variables map[string]any, referrin
 	return c, nil
 }
 
+// ProviderConfig is a provider configuration of a plan's configuration
+// as a typed view (terraform-json's) already holds it: its name and the
+// constant value or references of its region and location expressions.
+type ProviderConfig struct {
+	Name             string
+	Region, Location Expression
+}
+
+// Expression is an expression's constant value (as encoding/json decodes
+// it) and the references it makes.
+type Expression struct {
+	ConstantValue any
+	References    []string
+}
+
+// NewPlanConfig is ParsePlanConfigFor for a plan whose resources refer to
+// nothing the estimators follow, from provider configurations already
+// decoded (keyed by provider_config_key): it reads no JSON. The regions
+// are those ParsePlanConfigFor finds in the same configuration.
+func NewPlanConfig(providers map[string]ProviderConfig, variables map[string]any, referring func(typ string) bool) *PlanConfig {
+	c := &PlanConfig{providers: make(map[string]providerConf, len(providers)), refs: map[string]map[string][]string{}, vars: variables, referring: referring}
+	for key, pc := range providers {
+		conf := providerConf{name: pc.Name}
+		if conf.region = c.exprValue(pc.Region); conf.region == "" {
+			conf.region = c.exprValue(pc.Location)
+		}
+		c.providers[key] = conf
+	}
+	return c
+}
+
 type cfgModule struct {
 	Resources []struct {
 		Address string `json:"address"`
@@ -204,6 +235,12 @@ func (c *PlanConfig) exprString(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &e) != nil {
 		return ""
 	}
+	return c.exprValue(Expression{e.ConstantValue, e.References})
+}
+
+// exprValue is a string constant, else the string value of the first
+// root variable referenced; "" when neither.
+func (c *PlanConfig) exprValue(e Expression) string {
 	if s, ok := e.ConstantValue.(string); ok {
 		return s
 	}

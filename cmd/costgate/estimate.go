@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -260,11 +261,27 @@ func anyReferring(in *gate.Input, referring func(string) bool) bool {
 	return false
 }
 
-func orNull(b []byte) []byte {
-	if len(b) == 0 {
-		return []byte("null")
+// providerConfigs is the provider configurations of a plan's typed
+// configuration as pricing.NewPlanConfig takes them.
+func providerConfigs(c *tfjson.Config) map[string]pricing.ProviderConfig {
+	if c == nil {
+		return nil
 	}
-	return b
+	out := make(map[string]pricing.ProviderConfig, len(c.ProviderConfigs))
+	expr := func(pc *tfjson.ProviderConfig, name string) pricing.Expression {
+		e := pc.Expressions[name]
+		if e == nil || e.ExpressionData == nil {
+			return pricing.Expression{}
+		}
+		return pricing.Expression{ConstantValue: e.ConstantValue, References: e.References}
+	}
+	for key, pc := range c.ProviderConfigs {
+		if pc == nil {
+			continue
+		}
+		out[key] = pricing.ProviderConfig{Name: pc.Name, Region: expr(pc, "region"), Location: expr(pc, "location")}
+	}
+	return out
 }
 
 var identityKeys = func() map[string]bool {
@@ -282,50 +299,45 @@ var identityKeys = func() map[string]bool {
 // attrs are kept (nil keeps all): most attributes of a large plan are
 // never priced, and a member left out costs no map entry.
 func plannedResourcesFor(in *gate.Input, needValues func(*gate.Resource) bool, referring, readsValues func(string) bool, attrs map[string]bool) ([]costgate.PlannedResource, error) {
-	var cfgRaw []byte
-	switch c := in.Plan.Raw["configuration"].(type) {
-	case json.RawMessage:
-		cfgRaw = c
-	case nil:
-	default:
-		b, err := json.Marshal(c)
-		if err != nil {
-			return nil, fmt.Errorf("%s: configuration: %w", in.Plan.Name, err)
-		}
-		cfgRaw = b
-	}
 	vars := map[string]any{}
 	for k, v := range in.Plan.Typed.Variables {
 		if v != nil {
 			vars[k] = v.Value
 		}
 	}
-	// The configuration (for regions and references) and the resources'
-	// values decode independently: do them at once, the values on every
-	// core.
+	// The configuration gives regions (its provider configurations) and
+	// references. Without a resource whose references the estimators
+	// follow, only the regions are read, from the provider configurations
+	// ParsePlan already decoded; otherwise the configuration parses
+	// beside the values, and each worker, done with its resources'
+	// values, waits for it to place them.
 	type parsed struct {
 		pc  *pricing.PlanConfig
 		err error
 	}
-	// The configuration parses beside the values; each worker, done with
-	// its resources' values, waits for it to place them (region,
-	// references).
 	var cfg parsed
 	cfgDone := make(chan struct{})
-	go func() {
-		defer close(cfgDone)
-		raw := cfgRaw
-		// Without a resource whose references the estimators follow,
-		// only the provider configurations (their regions) are read:
-		// the rest of the configuration, most of it on a large plan, is
-		// skipped unparsed.
-		if referring != nil && !anyReferring(in, referring) {
-			if ms, err := gate.RawMembers(raw); err == nil && ms != nil {
-				raw = append(append([]byte(`{"provider_config":`), orNull(ms["provider_config"])...), '}')
+	if referring != nil && !anyReferring(in, referring) {
+		cfg.pc = pricing.NewPlanConfig(providerConfigs(in.Plan.Typed.Config), vars, referring)
+		close(cfgDone)
+	} else {
+		var cfgRaw []byte
+		switch c := in.Plan.Raw["configuration"].(type) {
+		case json.RawMessage:
+			cfgRaw = c
+		case nil:
+		default:
+			b, err := json.Marshal(c)
+			if err != nil {
+				return nil, fmt.Errorf("%s: configuration: %w", in.Plan.Name, err)
 			}
+			cfgRaw = b
 		}
-		cfg.pc, cfg.err = pricing.ParsePlanConfigFor(raw, vars, referring)
-	}()
+		go func() {
+			defer close(cfgDone)
+			cfg.pc, cfg.err = pricing.ParsePlanConfigFor(cfgRaw, vars, referring)
+		}()
+	}
 	out := make([]costgate.PlannedResource, len(in.Resources))
 	need := make([]bool, len(in.Resources))
 	errs := make([]error, len(in.Resources))
