@@ -32,6 +32,10 @@ type ServerConfig struct {
 	AllowUnauthenticated bool `json:"allow_unauthenticated,omitempty"`
 	// MaxBodyMiB bounds request bodies, plans included (default 64).
 	MaxBodyMiB int64 `json:"max_body_mib,omitempty"`
+	// ReceiveBufferKiB is the listening socket's receive buffer (SO_RCVBUF,
+	// inherited by accepted connections; default 1024, capped by the
+	// kernel's net.core.rmem_max; 0 leaves it to the kernel's own sizing).
+	ReceiveBufferKiB *int `json:"receive_buffer_kib,omitempty"`
 	// MaxConcurrentEvaluations bounds the plans and admission requests
 	// judged at once; more wait their turn (default: the cores, or
 	// twice the cores when IOProcs is 0).
@@ -196,6 +200,7 @@ type serverSettings struct {
 	gcPercent                   int
 	memoryLimit                 int64 // bytes; 0: none
 	gcHeadroom                  int64 // bytes; 0: off
+	receiveKiB                  int   // SO_RCVBUF of the listener; 0: the kernel's
 	ioProcs                     int
 }
 
@@ -247,6 +252,13 @@ func validateServerConfig(cfg *loadedConfig) (*serverSettings, error) {
 	}
 	if s.ioProcs < 0 || s.ioProcs > maxIOProcs {
 		return nil, bad("server.io_procs", "%d: use 0 to %d (1 is the default)", s.ioProcs, maxIOProcs)
+	}
+	s.receiveKiB = defaultReceiveBufferKiB
+	if c.ReceiveBufferKiB != nil {
+		if *c.ReceiveBufferKiB < 0 || *c.ReceiveBufferKiB > 1<<20 {
+			return nil, bad("server.receive_buffer_kib", "%d: use 0 (the kernel sizes it) to 1048576 (default %d)", *c.ReceiveBufferKiB, defaultReceiveBufferKiB)
+		}
+		s.receiveKiB = *c.ReceiveBufferKiB
 	}
 	if c.MaxBodyMiB < 0 {
 		return nil, bad("server.max_body_mib", "must be positive")

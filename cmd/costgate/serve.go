@@ -324,7 +324,7 @@ func runServe(ctx context.Context, a *app, p *serveParams) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	ln, err := net.Listen("tcp", set.listen)
+	ln, err := listen(ctx, set.listen, set.receiveKiB, logger)
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("server.listen: %w", err)}
 	}
