@@ -89,10 +89,17 @@ type gcSentinel struct {
 	_ [16]byte
 }
 
+// activeTuner is the process's tuner: GOGC is process-wide, so starting
+// one stops the one before (tests run serve more than once).
+var activeTuner atomic.Pointer[gcTuner]
+
 // startGCTuner sets the GC percent to base and starts tuning.
 func startGCTuner(base int, headroom int64, logger *slog.Logger) *gcTuner {
 	t := &gcTuner{base: base, headroom: headroom, logger: logger, percent: base,
 		sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+	if old := activeTuner.Swap(t); old != nil {
+		old.stop()
+	}
 	debug.SetGCPercent(base)
 	t.arm()
 	return t

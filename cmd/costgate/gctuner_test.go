@@ -60,6 +60,12 @@ func TestGCTuner(t *testing.T) {
 		t.Errorf("heap goal %d MiB, want at least the %d MiB headroom (live %d MiB)", goal>>20, headroom>>20, live>>20)
 	}
 
+	// A second tuner stops the first: GOGC is one per process.
+	second := startGCTuner(100, headroom, slog.New(slog.DiscardHandler))
+	if !tu.stopped.Load() {
+		t.Error("starting a second tuner left the first running")
+	}
+	second.stop()
 	tu.stop()
 	// A collection may have queued the cleanup before stop: let it run.
 	collectUntil(t, nil)
