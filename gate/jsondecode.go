@@ -482,7 +482,11 @@ func (d *jsonDecoder) skip() error {
 	}
 	switch c := d.data[d.pos]; {
 	case c == '{', c == '[':
-		return d.skipContainer()
+		if end, ok := fastSkip(d.data, d.pos); ok {
+			d.pos = end
+			return nil
+		}
+		return d.skipContainer() // for the error, or nesting past fastSkipDepth
 	case c == '"':
 		return d.skipString()
 	case c == 't':
