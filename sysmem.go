@@ -28,6 +28,13 @@ func MemLimit() int64 { return memLimit() }
 
 var memLimit = sync.OnceValue(func() int64 { return readMemLimit("/", MemTotal()) })
 
+// CgroupMemLimit is the memory limit of this process's control group
+// (a container's memory limit), 0 when it has none or none can be read.
+// Read once per process.
+func CgroupMemLimit() int64 { return cgroupLimit() }
+
+var cgroupLimit = sync.OnceValue(func() int64 { return cgroupMemLimit("/") })
+
 func readMemTotal(root string) int64 {
 	b, err := os.ReadFile(filepath.Join(root, "proc/meminfo"))
 	if err != nil {

@@ -24,6 +24,9 @@ func TestMemTotal(t *testing.T) {
 	if got := ShareOfMemory(1<<62, 4); got != l/4 {
 		t.Errorf("ShareOfMemory(huge, 4) = %d, want %d", got, l/4)
 	}
+	if c := CgroupMemLimit(); c < 0 || (c > 0 && l > c) {
+		t.Errorf("CgroupMemLimit %d, MemLimit %d", c, l)
+	}
 	if got := ShareOfMemory(1<<20, 4); got != 1<<20 {
 		t.Errorf("ShareOfMemory(1 MiB, 4) = %d", got)
 	}

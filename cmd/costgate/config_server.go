@@ -63,7 +63,8 @@ type ServerConfig struct {
 	// The GOGC environment variable, when set, wins.
 	GCPercent *int `json:"gc_percent,omitempty"`
 	// MemoryLimitMiB is a soft limit on the Go heap (GOMEMLIMIT): the
-	// collector runs harder as the heap nears it (default none). The
+	// collector runs harder as the heap nears it (default 90% of the
+	// container's memory limit when the process has one, else none). The
 	// GOMEMLIMIT environment variable, when set, wins.
 	MemoryLimitMiB int64 `json:"memory_limit_mib,omitempty"`
 	// GCHeadroomMiB lets the heap grow this far beyond the live heap
@@ -501,6 +502,17 @@ func applyGC(s *serverSettings, logger *slog.Logger) (stop func()) {
 		logger.Info("memory limit from the environment", "GOMEMLIMIT", v)
 	} else if s.memoryLimit > 0 {
 		debug.SetMemoryLimit(s.memoryLimit)
+	} else if c := containerMemLimit(); c > 0 {
+		// In a container, collect harder near its limit rather than be
+		// killed at it: a big plan's live heap times gc_percent can pass
+		// it. The rest is the runtime's own memory, stacks and the
+		// store's mappings.
+		limit := c / 10 * 9
+		debug.SetMemoryLimit(limit)
+		logger.Info("memory limit: 90% of the container's", "memory_limit_mib", limit>>20, "container_mib", c>>20)
 	}
 	return stop
 }
+
+// containerMemLimit is costgate.CgroupMemLimit (tests replace it).
+var containerMemLimit = costgate.CgroupMemLimit

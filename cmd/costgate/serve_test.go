@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/big"
 	"net"
 	"net/http"
@@ -359,6 +360,26 @@ func TestApplyGC(t *testing.T) {
 	}
 	if got := debug.SetMemoryLimit(-1); got != 512<<20 {
 		t.Errorf("memory limit %d, want %d", got, 512<<20)
+	}
+	// In a container without server.memory_limit_mib: 90% of its limit.
+	defer func(f func() int64) { containerMemLimit = f }(containerMemLimit)
+	containerMemLimit = func() int64 { return 2 << 30 }
+	s.memoryLimit = 0
+	applyGC(s, logger)()
+	if got, want := debug.SetMemoryLimit(-1), int64(2<<30)/10*9; got != want {
+		t.Errorf("in a 2 GiB container, memory limit %d, want %d", got, want)
+	}
+	containerMemLimit = func() int64 { return 0 }
+	debug.SetMemoryLimit(math.MaxInt64)
+	applyGC(s, logger)()
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("outside a container, memory limit %d, want none", got)
+	}
+	s.memoryLimit = 512 << 20
+	containerMemLimit = func() int64 { return 2 << 30 }
+	applyGC(s, logger)()
+	if got := debug.SetMemoryLimit(-1); got != 512<<20 {
+		t.Errorf("memory_limit_mib in a container: limit %d, want the configured %d", got, 512<<20)
 	}
 	t.Setenv("GOGC", "150")
 	t.Setenv("GOMEMLIMIT", "1GiB")
