@@ -125,7 +125,7 @@ func (s *Server) handleAdmission(w http.ResponseWriter, r *http.Request) {
 	resp, err := s.admit(r, req)
 	if err != nil {
 		if errors.Is(err, errBusy) {
-			s.limit.busy(w)
+			s.admitLimit.busy(w)
 		}
 		return // or the API server gave up on the request
 	}
@@ -173,7 +173,7 @@ func (s *Server) admit(r *http.Request, req *admissionRequest) (admissionRespons
 	if input == nil {
 		return allow, nil // e.g. a Service that is not a LoadBalancer
 	}
-	release, err := s.limit.acquire(r.Context(), s.metrics)
+	release, err := s.admitLimit.acquire(r.Context(), s.metrics)
 	if err != nil {
 		// Not a verdict: the handler answers HTTP 503 and the API server
 		// applies the webhook's failurePolicy, as for a timeout.

@@ -26,16 +26,17 @@ var errBusy = errors.New("busy")
 type limiter struct {
 	slots   chan struct{}
 	timeout time.Duration
+	setting string // the configuration key that sizes it, for the 503
 }
 
-func newLimiter(max int, timeout time.Duration) *limiter {
+func newLimiter(max int, timeout time.Duration, setting string) *limiter {
 	if max <= 0 {
 		max = 2 * runtime.GOMAXPROCS(0)
 	}
 	if timeout <= 0 {
 		timeout = DefaultQueueTimeout
 	}
-	return &limiter{slots: make(chan struct{}, max), timeout: timeout}
+	return &limiter{slots: make(chan struct{}, max), timeout: timeout, setting: setting}
 }
 
 // acquire takes a slot, waiting at most the queue timeout or until ctx
@@ -83,5 +84,5 @@ func (l *limiter) release() { <-l.slots }
 func (l *limiter) busy(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(l.timeout/time.Second)/4)))
 	writeError(w, http.StatusServiceUnavailable, "costgate is busy: every evaluation slot ("+strconv.Itoa(cap(l.slots))+
-		") stayed taken for "+l.timeout.String()+"; retry, or raise server.max_concurrent_evaluations if the cores allow")
+		") stayed taken for "+l.timeout.String()+"; retry, or raise "+l.setting+" if the cores allow")
 }

@@ -11,13 +11,15 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// With every evaluation slot taken, /v1/check and /v1/admission wait
-// their turn, answer 503 with Retry-After once the queue timeout passes
-// (the API server then applies the webhook's failurePolicy), and judge
-// as usual when a slot frees.
+// With every evaluation slot taken, /v1/check waits its turn, answers
+// 503 with Retry-After once the queue timeout passes, and judges as
+// usual when a slot frees; /v1/admission has slots of its own, so plans
+// never hold it back, and behaves the same when those are taken (the API
+// server then applies the webhook's failurePolicy).
 func TestEvaluationLimit(t *testing.T) {
 	s := newTestServer(t, func(o *Options) {
 		o.MaxConcurrent = 1
+		o.MaxConcurrentAdmissions = 1
 		o.QueueTimeout = 150 * time.Millisecond
 	})
 	plan := readFile(t, repoFile("plans", testPlan))
@@ -35,14 +37,26 @@ func TestEvaluationLimit(t *testing.T) {
 	if waited := time.Since(start); waited < 150*time.Millisecond {
 		t.Errorf("refused after %s, before the queue timeout", waited)
 	}
-	if r := s.do(t, "POST", "/v1/admission", review, nil); r.status != 503 {
-		t.Fatalf("admission with no slot: %d %s", r.status, r.body)
+	start = time.Now()
+	if r := s.do(t, "POST", "/v1/admission", review, nil); r.status != 200 || !strings.Contains(string(r.body), `"allowed"`) {
+		t.Fatalf("admission while every plan slot is taken: %d %s", r.status, r.body)
 	}
+	if waited := time.Since(start); waited >= 150*time.Millisecond {
+		t.Errorf("admission waited %s behind the plans' slot", waited)
+	}
+	releaseAdmit, err := s.admitLimit.acquire(context.Background(), s.metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.do(t, "POST", "/v1/admission", review, nil); r.status != 503 || !strings.Contains(string(r.body), "max_concurrent_admissions") {
+		t.Fatalf("admission with no admission slot: %d %s", r.status, r.body)
+	}
+	releaseAdmit()
 	if n := metricValue(t, s.metrics.evalRefused); n != 2 {
 		t.Errorf("costgate_evaluations_refused_total = %v, want 2", n)
 	}
-	if n := len(s.log.all()); n != 0 {
-		t.Errorf("refused requests logged %d decisions", n)
+	if n := len(s.log.all()); n != 1 {
+		t.Errorf("%d decisions logged, want 1: the admission review judged (refused requests log none)", n)
 	}
 
 	// A request that arrives while the slot is held waits, and is judged

@@ -59,6 +59,12 @@ type Options struct {
 	// policy evaluation) running at once; more wait their turn in arrival
 	// order. 0: twice GOMAXPROCS.
 	MaxConcurrent int
+	// MaxConcurrentAdmissions bounds the admission reviews judged at
+	// once, in slots of their own: a check or run task of a big plan
+	// holds its slot for seconds, and the API server gives a webhook
+	// call at most timeoutSeconds (10 s by default) before it applies the
+	// failurePolicy to a pod's creation. 0: twice GOMAXPROCS.
+	MaxConcurrentAdmissions int
 	// QueueTimeout is how long a request waits for its turn before a 503
 	// (0: DefaultQueueTimeout).
 	QueueTimeout time.Duration
@@ -81,15 +87,16 @@ type ReadyInfo struct {
 // Handler, and call Shutdown after the http.Server's own Shutdown so that
 // run tasks already accepted still report back.
 type Server struct {
-	opts     Options
-	log      *slog.Logger
-	metrics  *metrics
-	registry *prometheus.Registry
-	tokens   [][32]byte
-	maxBody  int64
-	now      func() time.Time
-	mux      *http.ServeMux
-	limit    *limiter
+	opts       Options
+	log        *slog.Logger
+	metrics    *metrics
+	registry   *prometheus.Registry
+	tokens     [][32]byte
+	maxBody    int64
+	now        func() time.Time
+	mux        *http.ServeMux
+	limit      *limiter // checks and run tasks
+	admitLimit *limiter // admission reviews
 
 	// Run tasks outlive their request: they run under bg and are
 	// counted in tasks so Shutdown can wait for them.
@@ -125,7 +132,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s.opts.RunTask = opts.RunTask.withDefaults()
 	s.metrics = newMetrics(s.registry)
-	s.limit = newLimiter(opts.MaxConcurrent, opts.QueueTimeout)
+	s.limit = newLimiter(opts.MaxConcurrent, opts.QueueTimeout, "server.max_concurrent_evaluations")
+	s.admitLimit = newLimiter(opts.MaxConcurrentAdmissions, opts.QueueTimeout, "server.max_concurrent_admissions")
 	opts.Policies.addOnReload(func(err error) {
 		if err != nil {
 			s.metrics.reloads.WithLabelValues("rejected").Inc()

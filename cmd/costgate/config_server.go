@@ -36,10 +36,14 @@ type ServerConfig struct {
 	// inherited by accepted connections; default 1024, capped by the
 	// kernel's net.core.rmem_max; 0 leaves it to the kernel's own sizing).
 	ReceiveBufferKiB *int `json:"receive_buffer_kib,omitempty"`
-	// MaxConcurrentEvaluations bounds the plans and admission requests
+	// MaxConcurrentEvaluations bounds the plans (checks, run tasks)
 	// judged at once; more wait their turn (default: the cores, or
 	// twice the cores when IOProcs is 0).
 	MaxConcurrentEvaluations int `json:"max_concurrent_evaluations,omitempty"`
+	// MaxConcurrentAdmissions bounds the admission reviews judged at
+	// once, in slots of their own so that plans never hold them back
+	// (default: as MaxConcurrentEvaluations).
+	MaxConcurrentAdmissions int `json:"max_concurrent_admissions,omitempty"`
 	// IOProcs are Go processors (GOMAXPROCS) serve runs beyond the
 	// cores, so that the network is served while every core evaluates
 	// (default 1; 0 runs GOMAXPROCS at the cores). The GOMAXPROCS
@@ -192,6 +196,7 @@ type serverSettings struct {
 	tokens                      []webhooks.Secret
 	maxBody                     int64
 	maxConcurrent               int
+	maxAdmissions               int
 	read, write, idle, shutdown time.Duration
 	queueTimeout                time.Duration
 	watch                       bool
@@ -247,6 +252,10 @@ func validateServerConfig(cfg *loadedConfig) (*serverSettings, error) {
 		return nil, bad("server.max_concurrent_evaluations", "must be positive (leave it out for one per core)")
 	}
 	s.maxConcurrent = c.MaxConcurrentEvaluations
+	if c.MaxConcurrentAdmissions < 0 {
+		return nil, bad("server.max_concurrent_admissions", "must be positive (leave it out for one per core)")
+	}
+	s.maxAdmissions = c.MaxConcurrentAdmissions
 	s.ioProcs = defaultIOProcs
 	if c.IOProcs != nil {
 		s.ioProcs = *c.IOProcs
@@ -474,13 +483,17 @@ func applyProcs(s *serverSettings, logger *slog.Logger) {
 		procs = cores + s.ioProcs
 		runtime.GOMAXPROCS(procs)
 	}
-	if s.maxConcurrent == 0 {
-		s.maxConcurrent = 2 * cores
-		if procs > cores {
-			s.maxConcurrent = cores
-		}
+	slots := 2 * cores
+	if procs > cores {
+		slots = cores
 	}
-	logger.Debug("scheduler", "gomaxprocs", procs, "max_concurrent_evaluations", s.maxConcurrent)
+	if s.maxConcurrent == 0 {
+		s.maxConcurrent = slots
+	}
+	if s.maxAdmissions == 0 {
+		s.maxAdmissions = slots
+	}
+	logger.Debug("scheduler", "gomaxprocs", procs, "max_concurrent_evaluations", s.maxConcurrent, "max_concurrent_admissions", s.maxAdmissions)
 }
 
 // applyGC sets the collector's target and memory limit for serve, unless

@@ -227,13 +227,14 @@ func runServe(ctx context.Context, a *app, p *serveParams) error {
 
 	applyProcs(set, logger)
 	opts := webhooks.Options{
-		Policies:      policies,
-		Tokens:        set.tokens,
-		RunTask:       set.runTask,
-		MaxBodyBytes:  set.maxBody,
-		MaxConcurrent: set.maxConcurrent,
-		QueueTimeout:  set.queueTimeout,
-		Logger:        slog.Default(),
+		Policies:                policies,
+		Tokens:                  set.tokens,
+		RunTask:                 set.runTask,
+		MaxBodyBytes:            set.maxBody,
+		MaxConcurrent:           set.maxConcurrent,
+		MaxConcurrentAdmissions: set.maxAdmissions,
+		QueueTimeout:            set.queueTimeout,
+		Logger:                  slog.Default(),
 	}
 	if set.decisionLogOn {
 		dl, err := decisionlog.Open(ctx, decisionLogDSN(cfg))

@@ -303,26 +303,27 @@ func TestServeConfigErrors(t *testing.T) {
 		yaml string
 		msg  string
 	}{
-		"bad listen":              {"server: {listen: nope}", "server.listen"},
-		"public without tokens":   {"server: {listen: '0.0.0.0:8080'}", "server.tokens: required"},
-		"short token":             {"server: {tokens: [short]}", "server.tokens[0]"},
-		"half tls":                {"server: {tls: {cert: x.pem}}", "server.tls"},
-		"missing cert":            {"server: {tls: {cert: /nope.pem, key: /nope.key}}", "server.tls.cert"},
-		"bad timeout":             {"server: {read_timeout: soon}", "server.read_timeout"},
-		"bad queue timeout":       {"server: {queue_timeout: later}", "server.queue_timeout"},
-		"negative concurrency":    {"server: {max_concurrent_evaluations: -1}", "server.max_concurrent_evaluations"},
-		"short hmac":              {"server: {runtasks: {hmac_key: abc}}", "server.runtasks.hmac_key"},
-		"tiny gc percent":         {"server: {gc_percent: 10}", "server.gc_percent"},
-		"gc off without limit":    {"server: {gc_percent: -1}", "needs server.memory_limit_mib"},
-		"negative memory limit":   {"server: {memory_limit_mib: -5}", "server.memory_limit_mib"},
-		"negative gc headroom":    {"server: {gc_headroom_mib: -1}", "server.gc_headroom_mib"},
-		"negative receive buffer": {"server: {receive_buffer_kib: -1}", "server.receive_buffer_kib"},
-		"negative io procs":       {"server: {io_procs: -1}", "server.io_procs"},
-		"too many io procs":       {"server: {io_procs: 1000}", "server.io_procs"},
-		"bad price":               {"kubernetes: {prices: {cpu_hour: cheap}}", "kubernetes.prices.cpu_hour"},
-		"negative budget":         {"kubernetes: {namespace_budgets: {a: -5}}", "kubernetes.namespace_budgets.a"},
-		"bad currency":            {"kubernetes: {currency: dollars}", "kubernetes.currency"},
-		"unknown key":             {"server: {lisen: x}", "unknown"},
+		"bad listen":               {"server: {listen: nope}", "server.listen"},
+		"public without tokens":    {"server: {listen: '0.0.0.0:8080'}", "server.tokens: required"},
+		"short token":              {"server: {tokens: [short]}", "server.tokens[0]"},
+		"half tls":                 {"server: {tls: {cert: x.pem}}", "server.tls"},
+		"missing cert":             {"server: {tls: {cert: /nope.pem, key: /nope.key}}", "server.tls.cert"},
+		"bad timeout":              {"server: {read_timeout: soon}", "server.read_timeout"},
+		"bad queue timeout":        {"server: {queue_timeout: later}", "server.queue_timeout"},
+		"negative concurrency":     {"server: {max_concurrent_evaluations: -1}", "server.max_concurrent_evaluations"},
+		"short hmac":               {"server: {runtasks: {hmac_key: abc}}", "server.runtasks.hmac_key"},
+		"tiny gc percent":          {"server: {gc_percent: 10}", "server.gc_percent"},
+		"gc off without limit":     {"server: {gc_percent: -1}", "needs server.memory_limit_mib"},
+		"negative memory limit":    {"server: {memory_limit_mib: -5}", "server.memory_limit_mib"},
+		"negative gc headroom":     {"server: {gc_headroom_mib: -1}", "server.gc_headroom_mib"},
+		"negative receive buffer":  {"server: {receive_buffer_kib: -1}", "server.receive_buffer_kib"},
+		"negative admission slots": {"server: {max_concurrent_admissions: -1}", "server.max_concurrent_admissions"},
+		"negative io procs":        {"server: {io_procs: -1}", "server.io_procs"},
+		"too many io procs":        {"server: {io_procs: 1000}", "server.io_procs"},
+		"bad price":                {"kubernetes: {prices: {cpu_hour: cheap}}", "kubernetes.prices.cpu_hour"},
+		"negative budget":          {"kubernetes: {namespace_budgets: {a: -5}}", "kubernetes.namespace_budgets.a"},
+		"bad currency":             {"kubernetes: {currency: dollars}", "kubernetes.currency"},
+		"unknown key":              {"server: {lisen: x}", "unknown"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -415,15 +416,16 @@ func TestApplyProcs(t *testing.T) {
 	}
 	const cores = 3
 	tests := []struct {
-		yaml        string
-		env         bool
-		procs, slot int
+		yaml               string
+		env                bool
+		procs, slot, admit int
 	}{
-		{"server: {}", false, cores + 1, cores},
-		{"server: {io_procs: 2}", false, cores + 2, cores},
-		{"server: {io_procs: 0}", false, cores, 2 * cores},
-		{"server: {max_concurrent_evaluations: 7}", false, cores + 1, 7},
-		{"server: {}", true, cores, cores * 2},
+		{"server: {}", false, cores + 1, cores, cores},
+		{"server: {io_procs: 2}", false, cores + 2, cores, cores},
+		{"server: {io_procs: 0}", false, cores, 2 * cores, 2 * cores},
+		{"server: {max_concurrent_evaluations: 7}", false, cores + 1, 7, cores},
+		{"server: {max_concurrent_admissions: 5}", false, cores + 1, cores, 5},
+		{"server: {}", true, cores, cores * 2, cores * 2},
 	}
 	for _, tc := range tests {
 		runtime.GOMAXPROCS(cores)
@@ -432,8 +434,9 @@ func TestApplyProcs(t *testing.T) {
 		}
 		s := settings(tc.yaml)
 		applyProcs(s, logger)
-		if got := runtime.GOMAXPROCS(0); got != tc.procs || s.maxConcurrent != tc.slot {
-			t.Errorf("%s (GOMAXPROCS set: %v): GOMAXPROCS %d, slots %d; want %d, %d", tc.yaml, tc.env, got, s.maxConcurrent, tc.procs, tc.slot)
+		if got := runtime.GOMAXPROCS(0); got != tc.procs || s.maxConcurrent != tc.slot || s.maxAdmissions != tc.admit {
+			t.Errorf("%s (GOMAXPROCS set: %v): GOMAXPROCS %d, slots %d, admission slots %d; want %d, %d, %d",
+				tc.yaml, tc.env, got, s.maxConcurrent, s.maxAdmissions, tc.procs, tc.slot, tc.admit)
 		}
 	}
 }
