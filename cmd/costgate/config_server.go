@@ -42,7 +42,8 @@ type ServerConfig struct {
 	MaxConcurrentEvaluations int `json:"max_concurrent_evaluations,omitempty"`
 	// MaxConcurrentAdmissions bounds the admission reviews judged at
 	// once, in slots of their own so that plans never hold them back
-	// (default: as MaxConcurrentEvaluations).
+	// (default: the cores, or twice the cores when IOProcs is 0, whatever
+	// MaxConcurrentEvaluations is set to).
 	MaxConcurrentAdmissions int `json:"max_concurrent_admissions,omitempty"`
 	// IOProcs are Go processors (GOMAXPROCS) serve runs beyond the
 	// cores, so that the network is served while every core evaluates
