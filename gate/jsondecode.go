@@ -431,43 +431,11 @@ func (d *jsonDecoder) number() (any, error) {
 
 // skipNumber checks the grammar of the number at d.pos and moves past it.
 func (d *jsonDecoder) skipNumber() error {
-	i := d.pos
-	if d.data[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		n := 0
-		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	switch {
-	case i < len(d.data) && d.data[i] == '0':
-		i++
-	case digits() == 0:
-		d.pos = i
+	end, ok := fastNumber(d.data, d.pos)
+	d.pos = end
+	if !ok {
 		return d.fail("invalid number")
 	}
-	if i < len(d.data) && d.data[i] == '.' {
-		i++
-		if digits() == 0 {
-			d.pos = i
-			return d.fail("invalid number")
-		}
-	}
-	if i < len(d.data) && (d.data[i] == 'e' || d.data[i] == 'E') {
-		i++
-		if i < len(d.data) && (d.data[i] == '+' || d.data[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			d.pos = i
-			return d.fail("invalid number")
-		}
-	}
-	d.pos = i
 	return nil
 }
 
@@ -656,41 +624,22 @@ func (d *jsonDecoder) skipMemberName() error {
 }
 
 func (d *jsonDecoder) skipString() error {
-	data := d.data
-	i := d.pos + 1
-	for {
-		i = stringSpecial(data, i)
-		if i >= len(data) {
-			d.pos = len(data)
-			return d.fail("unexpected end in string")
-		}
-		switch data[i] {
-		case '"':
-			d.pos = i + 1
-			return nil
-		case '\\':
-			if i+1 >= len(data) {
-				d.pos = i
-				return d.fail("unexpected end in string")
-			}
-			switch data[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if hexEscape(data[i:]) < 0 {
-					d.pos = i
-					return d.fail("invalid \\u escape")
-				}
-				i += 6
-			default:
-				d.pos = i
-				return d.fail("invalid string escape")
-			}
-		default:
-			d.pos = i
-			return d.fail("control character in string")
-		}
+	end, ok := fastString(d.data, d.pos+1)
+	d.pos = end
+	if ok {
+		return nil
 	}
+	// fastString stopped at the byte that is wrong.
+	switch data := d.data; {
+	case end >= len(data) || data[end] == '\\' && end+1 >= len(data):
+		d.pos = min(end, len(data))
+		return d.fail("unexpected end in string")
+	case data[end] == '\\' && data[end+1] == 'u':
+		return d.fail("invalid \\u escape")
+	case data[end] == '\\':
+		return d.fail("invalid string escape")
+	}
+	return d.fail("control character in string")
 }
 
 // SWAR constants: a byte of ones, and each byte's high bit.

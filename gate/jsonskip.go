@@ -171,19 +171,12 @@ func fastNumber(data []byte, i int) (int, bool) {
 	case i < n && data[i] == '0':
 		i++
 	case i < n && data[i] >= '1' && data[i] <= '9':
-		for i < n && data[i] >= '0' && data[i] <= '9' {
-			i++
-		}
+		i = digitsEnd(data, i)
 	default:
 		return i, false
 	}
 	if i < n && data[i] == '.' {
-		i++
-		start := i
-		for i < n && data[i] >= '0' && data[i] <= '9' {
-			i++
-		}
-		if i == start {
+		if i = digitsEnd(data, i+1); data[i-1] == '.' {
 			return i, false
 		}
 	}
@@ -193,14 +186,20 @@ func fastNumber(data []byte, i int) (int, bool) {
 			i++
 		}
 		start := i
-		for i < n && data[i] >= '0' && data[i] <= '9' {
-			i++
-		}
-		if i == start {
+		if i = digitsEnd(data, i); i == start {
 			return i, false
 		}
 	}
 	return i, true
+}
+
+// digitsEnd returns the index of the first byte at or after i that is
+// not a decimal digit.
+func digitsEnd(data []byte, i int) int {
+	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 func hasWord(data []byte, i int, word string) bool {

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -29,6 +30,14 @@ func skipBoth(t *testing.T, b []byte) {
 		t.Fatalf("%.200q: fastSkip refuses at %d, skipContainer accepts (end %d)", b, end, d.pos)
 	case ok && end != d.pos:
 		t.Fatalf("%.200q: fastSkip ends at %d, skipContainer at %d", b, end, d.pos)
+	}
+	// encoding/json is the oracle both share none of their code with.
+	deep := bytes.Count(b, []byte{'['})+bytes.Count(b, []byte{'{'}) > fastSkipDepth
+	switch {
+	case ok && !json.Valid(b[:end]):
+		t.Fatalf("%.200q: fastSkip accepts %d bytes encoding/json rejects", b, end)
+	case json.Valid(b) && !deep && len(bytes.TrimRight(b, " \t\r\n")) == len(b) && (!ok || end != len(b)):
+		t.Fatalf("%.200q: valid JSON, fastSkip ok %v at %d of %d", b, ok, end, len(b))
 	}
 }
 
